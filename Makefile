@@ -1,0 +1,71 @@
+# The project's commands. `make run` and `make test` are the two a newcomer needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The second test pass runs on the production backends.
+PG_URL ?= postgres://cti:cti@127.0.0.1:5432/cti
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install install-dev run worker migrate check lint types imports test test-fast test-pg services bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+## One-process mode: SQLite, in-memory channel layer, served by daphne.
+run: migrate
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/daphne -b $(HOST) -p $(PORT) ctiproject.asgi:application
+
+services:
+	bash scripts/services.sh redis postgres
+
+lint: install-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+types: install-dev
+	$(BIN)/mypy .
+
+imports: install-dev
+	$(BIN)/lint-imports
+
+## Unit tests only: no services, seconds.
+test-fast: install-dev
+	$(BIN)/pytest -q tests/unit
+
+## Pass 1: SQLite + in-memory layer (Redis-layer tests use TEST_REDIS_URL).
+## Pass 2: PostgreSQL + Redis for everything that touches the database or a layer.
+test-pg: install-dev services
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest -q tests/integration
+
+check: install-dev services lint types imports
+	TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-pg
+
+## Everything CI runs: services, lint, types, import contracts, both test passes.
+test: check
+
+bench: install-dev services
+	$(BIN)/python bench/ami_parse.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache staticfiles

@@ -1,0 +1,9 @@
+"""URL routes of the project."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("telephony.urls")),
+]

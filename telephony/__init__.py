@@ -1,0 +1,1 @@
+"""The CTI app: AMI, call model, worker, WebSocket consumer, models and admin."""

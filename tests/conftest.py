@@ -1,0 +1,32 @@
+"""Shared fixtures: channel layers of both kinds and the project's AMI test peer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+REDIS_LAYER = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [TEST_REDIS_URL], "capacity": 1000, "expiry": 10},
+    }
+}
+
+
+@pytest.fixture(params=["in-memory", pytest.param("redis", marks=pytest.mark.redis)])
+def channel_layers(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """Runs the test once on the in-memory layer and once on a real Redis layer."""
+    from channels.layers import channel_layers as registry
+
+    config = IN_MEMORY_LAYER if request.param == "in-memory" else REDIS_LAYER
+    with override_settings(CHANNEL_LAYERS=config):
+        registry.backends.clear()
+        yield config
+        registry.backends.clear()
