@@ -1,0 +1,49 @@
+"""The database and both channel layers work as configured (SQLite/PostgreSQL, memory/Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import pytest
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.test import Client
+
+
+@pytest.mark.django_db
+def test_health_endpoint_reaches_the_configured_database() -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    expected = (
+        "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    )
+    assert body["database"] == expected == connection.vendor
+
+
+def test_home_page_answers() -> None:
+    response = Client().get("/")
+    assert response.status_code == 200
+    assert b"CTI connector" in response.content
+
+
+async def test_group_messages_reach_members_on_both_layers(channel_layers: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    assert layer is not None
+    member = await layer.new_channel()
+    outsider = await layer.new_channel()
+    await layer.group_add("line.1.101", member)
+    await layer.group_add("line.1.102", outsider)
+    await layer.group_send("line.1.101", {"type": "call.event", "seq": 1})
+    assert await layer.receive(member) == {"type": "call.event", "seq": 1}
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await layer.receive(outsider)
+    await layer.group_discard("line.1.101", member)
+    await layer.group_discard("line.1.102", outsider)
+    await layer.group_send("line.1.101", {"type": "call.event", "seq": 2})
+    if hasattr(layer, "flush"):
+        await layer.flush()
