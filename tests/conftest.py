@@ -9,6 +9,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from tests.support.fixtures import ami_peer
+
+__all__ = ["ami_peer", "channel_layers"]
+
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -3,6 +3,8 @@
 Imports nothing from Django, Channels, Redis or the rest of ``telephony``.
 """
 
+from .client import AmiClient
+from .config import AmiConfig
 from .errors import (
     AmiActionFailed,
     AmiConnectionLost,
@@ -13,16 +15,20 @@ from .errors import (
 )
 from .packets import Action, Event, Field, Greeting, MalformedPacket, Message, Packet, Response
 from .protocol import AmiParser, encode_action, encode_message, make_action, new_action_id
+from .status import ConnectionStatus
 
 __all__ = [
     "Action",
     "AmiActionFailed",
+    "AmiClient",
+    "AmiConfig",
     "AmiConnectionLost",
     "AmiEncodeError",
     "AmiError",
     "AmiLoginFailed",
     "AmiParser",
     "AmiTimeout",
+    "ConnectionStatus",
     "Event",
     "Field",
     "Greeting",
