@@ -1,0 +1,57 @@
+"""What the worker and the command builder know of a connector: a frozen copy of its row.
+
+Pure data, so ``commands.py`` and the worker's loops never touch the ORM.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .ami.config import AmiConfig
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorConfig:
+    """One PBX connector's settings, as the worker uses them."""
+
+    id: int
+    name: str
+    ami: AmiConfig
+    dialect: str = "auto"  # "auto", "12" or "11"
+    originate_context: str = "from-internal"
+    outbound_dial_pattern: str = r"^\+?[0-9*#]{2,20}$"
+    channel_template: str = "PJSIP/{ext}"
+    hold_method: str = "park"  # "park", "phone-notify" or "none"
+    answer_method: str = "none"  # "phone-notify" or "none"
+    parking_lot: str = ""
+    #: Extension number -> device (``PJSIP/101``): the lines this connector reports on.
+    lines: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dial_pattern(self) -> re.Pattern[str]:
+        return re.compile(self.outbound_dial_pattern)
+
+    def device_for(self, line: str) -> str:
+        """The device that rings for a line (``PJSIP/101``)."""
+        return self.lines.get(line) or self.channel_template.replace("{ext}", line)
+
+    @property
+    def is_legacy(self) -> bool:
+        """Asterisk 1.8/11: no BlindTransfer action, SIPnotify instead of PJSIPNotify."""
+        return self.dialect == "11"
+
+    @property
+    def capabilities(self) -> dict[str, bool]:
+        """What the panel may offer on this connector."""
+        return {
+            "dial": True,
+            "hangup": True,
+            "hold": self.hold_method != "none",
+            "answer": self.answer_method != "none",
+            "blind_transfer": True,
+            "attended_transfer": True,  # Atxfer works on 11 too (k/f captures)
+            "cancel_transfer": not self.is_legacy,
+            "dtmf": True,
+            "dnd": True,
+        }
