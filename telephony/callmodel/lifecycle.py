@@ -1,0 +1,299 @@
+"""Leg lifecycle rules: when a line's leg starts, connects and finishes, and with what
+disposition. Builds on the channel registry; knows no AMI header names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .events import Direction, Disposition, HoldSide, LineEvent, RingStarted
+from .facts import NOBODY, ChannelHungUp, Party
+from .legs import LegBook, is_live, transferred
+from .lines import LineMatcher
+from .records import CallRecord
+from .registry import ChannelRegistry
+from .state import Channel, Leg
+
+#: Q.850 causes that mean "could not reach", not "nobody answered" (Asterisk causes.h).
+_FAILURE_CAUSES = frozenset({1, 2, 3, 20, 22, 27, 28, 29, 34, 38, 41, 42, 44, 47, 58, 88, 127})
+_CAUSE_BUSY = 17
+_CAUSE_ANSWERED_ELSEWHERE = 26
+_UNREACHABLE = frozenset({"CHANUNAVAIL", "CONGESTION"})
+
+
+class _Pending:
+    """A record held back while the remote party lives on: Asterisk 11 Redirect shows a
+    blind transfer only as "the customer's channel dials someone else next"."""
+
+    __slots__ = ("record", "released")
+
+    def __init__(self, record: CallRecord) -> None:
+        self.record = record
+        self.released = False
+
+
+class LegLifecycle(ChannelRegistry):
+    """Starts, connects and finishes legs; holds back records that may yet be transfers."""
+
+    def __init__(self, lines: LineMatcher | Iterable[str] | None, connector: str) -> None:
+        super().__init__(lines)
+        self._book = LegBook(connector, self._remote)
+        self._parked: dict[str, list[Leg]] = {}
+        self._awaiting: dict[str, list[_Pending]] = {}
+        self._forced: Disposition | None = None
+
+    def _start_leg(self, channel: Channel, *, is_callee: bool) -> list[LineEvent]:
+        line = channel.line
+        if line is None or is_live(channel.leg):
+            return []
+        call = channel.call
+        existing = call.live_leg(line)
+        if existing is not None:
+            existing.channels.add(channel.unique_id)
+            channel.leg = existing
+            return []
+        root = self._root(channel)
+        if is_callee:
+            self._infer_legacy_origin(root)
+            root = self._root(channel)
+        originated = is_callee and (channel.originated or root.originated)
+        if originated and any(legs for legs in self._parked.values()):
+            parked_lines = {leg.line for legs in self._parked.values() for leg in legs}
+            if line in parked_lines:
+                # Hold by parking: this is probably the Originate that takes the call back.
+                channel.awaiting_unpark = True
+                return []
+        count = call.attempts.get(line, 0) + 1
+        call.attempts[line] = count
+        call_id = call.call_id if count == 1 else f"{call.call_id}:{count}"
+        if not is_callee:
+            exten = channel.exten if channel.exten not in (None, "s") else None
+            hint = Party(exten) if exten else NOBODY
+            internal = self.lines.is_line_number(exten)
+        elif originated:
+            hint, internal = NOBODY, False
+        else:
+            hint = root.caller if root is not channel else NOBODY
+            internal = root.line is not None and root is not channel
+            internal = internal or self.lines.is_line_number(
+                channel.connected.number or hint.number
+            )
+        direction = (
+            Direction.OUTGOING if originated or not (is_callee or internal) else Direction.INCOMING
+        )
+        if internal and not originated:
+            direction = Direction.INTERNAL
+        own = channel.own
+        line_party = own if own.number == line else Party(line)
+        leg = Leg(
+            call, call_id, line,
+            direction=direction, is_callee=is_callee, line_party=line_party,
+            remote_hint=hint, root_id=root.unique_id, time=self._book.now,
+        )  # fmt: skip
+        leg.queue = channel.queue or call.queue
+        leg.channels.add(channel.unique_id)
+        channel.leg = leg
+        self._book.open(leg)
+        return [self._book.emit(leg, RingStarted)]
+
+    def _remote(self, leg: Leg) -> Party:
+        """The other party: Asterisk's connected line of the leg's channel, else the hint."""
+        hint = leg.remote_hint
+        best: Party = NOBODY
+        for unique_id in leg.channels:
+            channel = self._channels.get(unique_id)
+            if channel is None:
+                continue
+            party = channel.connected
+            if party.number and party.number != leg.line:
+                best = party
+                if not channel.is_local:
+                    break
+        if best.number:
+            if best.number == hint.number and not best.name:
+                return hint
+            return best
+        return hint
+
+    def _answered(self, channel: Channel) -> list[LineEvent]:
+        leg = channel.leg
+        if leg is None or leg.finished or leg.connected:
+            return []
+        if leg.is_callee and (channel.originated or self._root(channel).originated):
+            # The operator picked up an Originate (click-to-call): nobody else is there yet.
+            return []
+        return self._connect(leg)
+
+    def _connect(self, leg: Leg) -> list[LineEvent]:
+        events = self._book.connect(leg)
+        if not events:
+            return events
+        if leg.is_callee:
+            for other in list(leg.call.legs):
+                if (
+                    other is not leg
+                    and is_live(other)
+                    and other.is_callee
+                    and not other.connected
+                    and other.root_id == leg.root_id
+                ):
+                    # Ring-all queue or ring group: one answered, the others stop at once.
+                    events += self._finish(
+                        other,
+                        Disposition.ANSWERED_ELSEWHERE,
+                        _CAUSE_ANSWERED_ELSEWHERE,
+                        "Answered elsewhere",
+                    )
+        return events
+
+    def _finish(
+        self,
+        leg: Leg,
+        disposition: Disposition,
+        cause: int | None = None,
+        cause_text: str | None = None,
+        *,
+        hold_back: bool = False,
+    ) -> list[LineEvent]:
+        events = self._book.finish(leg, self._forced or disposition, cause, cause_text)
+        if not events:
+            return events
+        for unique_id in leg.channels:
+            channel = self._channels.get(unique_id)
+            if channel is not None and channel.leg is leg:
+                channel.leg = None
+        leg.channels.clear()
+        for parkee, legs in list(self._parked.items()):
+            if leg in legs:
+                legs.remove(leg)
+                if not legs:
+                    del self._parked[parkee]
+        pending = _Pending(self._book.record(leg))
+        partners = [uid for uid in leg.peers if uid in self._channels] if hold_back else []
+        if partners and disposition is Disposition.ANSWERED and self._forced is None:
+            for unique_id in partners:
+                self._awaiting.setdefault(unique_id, []).append(pending)
+        else:
+            self._release(pending)
+        return events
+
+    def _release(self, pending: _Pending, line: str | None = None) -> None:
+        if pending.released:
+            return
+        pending.released = True
+        record = pending.record
+        if line is not None and line != record.line:
+            record = transferred(record, line)
+        self._book.records.append(record)
+
+    def _evaluate(self, channels: Iterable[Channel]) -> list[LineEvent]:
+        """Re-derive who each leg talks to after a bridge change; connect when real."""
+        events: list[LineEvent] = []
+        legs: list[Leg] = []
+        for channel in channels:
+            for unique_id in channel.call.channels:
+                member = self._channels.get(unique_id)
+                if member is not None and is_live(member.leg) and member.leg not in legs:
+                    legs.append(member.leg)
+            if is_live(channel.leg) and channel.leg not in legs:
+                legs.append(channel.leg)
+        for leg in legs:
+            peers: set[str] = set()
+            for unique_id in leg.channels:
+                member = self._channels.get(unique_id)
+                if member is not None:
+                    peers |= self._peers(member)
+            peers -= leg.channels
+            if not peers:
+                continue
+            leg.peers = peers
+            if leg.parked_on in peers:
+                leg.parked_on = None
+                events += self._book.hold(leg, HoldSide.LINE, False)
+            events += self._connect(leg)
+            for unique_id in peers:
+                for pending in self._awaiting.pop(unique_id, []):
+                    self._release(pending, leg.line)
+        return events
+
+    def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
+        channel = self._channels.pop(fact.unique_id, None)
+        if channel is None:
+            return []
+        if self._by_name.get(channel.name) == channel.unique_id:
+            del self._by_name[channel.name]
+        self._leave_bridge(channel)
+        events: list[LineEvent] = []
+        leg = channel.leg
+        if leg is not None and not leg.finished:
+            leg.channels.discard(channel.unique_id)
+            if fact.cause not in (None, 0, 16) or leg.hangup_cause is None:
+                leg.hangup_cause, leg.hangup_cause_text = fact.cause, fact.cause_text
+            if not leg.channels and channel.is_local:
+                self._adopt_local_far_side(leg, channel)
+            if not leg.channels and leg.parked_on is None:
+                disposition = Disposition.ANSWERED if leg.connected else self._unanswered(leg)
+                events += self._finish(
+                    leg, disposition, leg.hangup_cause, leg.hangup_cause_text, hold_back=True
+                )
+        for parked in self._parked.pop(channel.unique_id, []):
+            # The parked caller hung up (ParkedCallGiveUp): the held call is over.
+            parked.parked_on = None
+            events += self._finish(parked, Disposition.ANSWERED, fact.cause, fact.cause_text)
+        for pending in self._awaiting.pop(channel.unique_id, []):
+            self._release(pending)
+        call = channel.call
+        call.channels.discard(channel.unique_id)
+        if not call.channels and self._calls.get(call.key) is call:
+            del self._calls[call.key]
+            self.finished_calls += 1
+            for orphan in list(call.legs):
+                if not orphan.channels and orphan.parked_on is None:
+                    disposition = Disposition.ANSWERED if orphan.connected else Disposition.FAILED
+                    events += self._finish(orphan, disposition)
+        return events
+
+    def _adopt_local_far_side(self, leg: Leg, local: Channel) -> None:
+        """Local optimisation: the device the Local pair reached takes over the leg."""
+        partner = self._channels.get(local.partner) if local.partner else None
+        if partner is None:
+            return
+        for unique_id in partner.dialed:
+            far = self._channels.get(unique_id)
+            if far is not None and far.leg is None and not far.is_local:
+                far.leg = leg
+                leg.channels.add(unique_id)
+
+    def _unanswered(self, leg: Leg) -> Disposition:
+        cause = leg.hangup_cause
+        if cause == _CAUSE_ANSWERED_ELSEWHERE:
+            return Disposition.ANSWERED_ELSEWHERE
+        if leg.is_callee and leg.direction is not Direction.OUTGOING:
+            status = leg.last_dial_status
+            if status == "BUSY" or cause == _CAUSE_BUSY:
+                return Disposition.BUSY
+            if status in _UNREACHABLE or cause in _FAILURE_CAUSES:
+                return Disposition.FAILED
+            return Disposition.MISSED
+        status = leg.out_dial_status
+        if status == "BUSY" or cause == _CAUSE_BUSY:
+            return Disposition.BUSY
+        if status == "NOANSWER":
+            return Disposition.MISSED
+        if status in _UNREACHABLE or cause in _FAILURE_CAUSES:
+            return Disposition.FAILED
+        return Disposition.CANCELLED
+
+    def _vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
+        events: list[LineEvent] = []
+        self._forced = disposition
+        try:
+            for channel in channels:
+                fact = ChannelHungUp(
+                    time=self._book.now, unique_id=channel.unique_id, channel=channel.name,
+                    cause=None, cause_text=None,
+                )  # fmt: skip
+                events += self._hung_up(fact)
+        finally:
+            self._forced = None
+        return events

@@ -1,0 +1,187 @@
+"""Channels and calls as the tracker knows them: lookups, Local pairs, call families.
+
+Bookkeeping only: no call events are decided here. Knows no AMI header names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .facts import ChannelState, Party
+from .legs import LegBook
+from .lines import LineMatcher, parse_channel
+from .state import Call, Channel, Leg
+
+
+class ChannelRegistry:
+    """Live channels by Uniqueid and name, calls by key, bridges by id."""
+
+    _book: LegBook  # set by LegLifecycle: the clock and the live legs live there
+
+    def __init__(self, lines: LineMatcher | Iterable[str] | None) -> None:
+        self.lines = lines if isinstance(lines, LineMatcher) else LineMatcher(lines)
+        self.finished_calls = 0
+        self._channels: dict[str, Channel] = {}
+        self._by_name: dict[str, str] = {}
+        self._calls: dict[str, Call] = {}
+        self._bridges: dict[str, set[str]] = {}
+        self._holding_bridges: set[str] = set()
+        self._order = 0
+
+    @property
+    def now(self) -> float | None:
+        return self._book.now
+
+    @property
+    def live_channels(self) -> int:
+        return len(self._channels)
+
+    @property
+    def live_calls(self) -> int:
+        return len(self._calls)
+
+    def _get(self, unique_id: str | None) -> Channel | None:
+        channel = self._channels.get(unique_id) if unique_id else None
+        if channel is not None:
+            channel.last_seen = self._book.now
+        return channel
+
+    def _named(self, name: str | None) -> Channel | None:
+        return self._get(self._by_name.get(name)) if name else None
+
+    def _new_call(self, key: str) -> Call:
+        self._order += 1
+        call = Call(key, key, self._order)
+        self._calls[key] = call
+        return call
+
+    def _add_channel(
+        self,
+        *,
+        unique_id: str,
+        name: str,
+        linked_id: str | None,
+        state: ChannelState,
+        caller: Party,
+        connected: Party,
+        exten: str | None,
+    ) -> Channel:
+        device = parse_channel(name)
+        # A Local ;2 half runs the dialplan for whoever called ;1: never a line of its own.
+        line = None if device is not None and device.local_half == 2 else self.lines.line_of(device)
+        call = self._calls.get(linked_id or unique_id) or self._new_call(linked_id or unique_id)
+        channel = Channel(
+            unique_id=unique_id,
+            name=name,
+            device=device,
+            line=line,
+            call=call,
+            state=state,
+            caller=caller,
+            connected=connected,
+            exten=exten,
+            time=self._book.now,
+            has_linked_id=linked_id is not None,
+        )
+        self._channels[unique_id] = channel
+        self._by_name[name] = unique_id
+        call.channels.add(unique_id)
+        if device is not None and device.local_half is not None:
+            other = self._named(name[:-1] + ("1" if device.local_half == 2 else "2"))
+            if other is not None:
+                self._pair(channel, other)
+        return channel
+
+    def _pair(self, one: Channel, two: Channel) -> None:
+        one.partner, two.partner = two.unique_id, one.unique_id
+        self._join(one, two)
+
+    def _join(self, older: Channel, newer: Channel) -> None:
+        """Asterisk 11 has no Linkedid: related channels' calls merge (the older one wins)."""
+        if older.call is newer.call or (older.has_linked_id and newer.has_linked_id):
+            return
+        keep, drop = older.call, newer.call
+        if drop.order < keep.order:
+            keep, drop = drop, keep
+        for unique_id in drop.channels:
+            member = self._channels.get(unique_id)
+            if member is not None:
+                member.call = keep
+        keep.channels |= drop.channels
+        for leg in drop.legs:
+            leg.call = keep
+            keep.legs.append(leg)
+        for line, count in drop.attempts.items():
+            keep.attempts[line] = max(count, keep.attempts.get(line, 0))
+        keep.queue = keep.queue or drop.queue
+        self._calls.pop(drop.key, None)
+
+    def _root(self, channel: Channel) -> Channel:
+        """Who really placed the call: follow dialers, and Local ;2 halves to their ;1."""
+        current, seen = channel, {channel.unique_id}
+        while True:
+            step = current.dialer
+            if step is None and current.local_half == 2:
+                step = current.partner
+            nxt = self._channels.get(step) if step else None
+            if nxt is None or nxt.unique_id in seen:
+                return current
+            seen.add(nxt.unique_id)
+            current = nxt
+
+    def _infer_legacy_origin(self, root: Channel) -> None:
+        """Asterisk 11 shows no Dial for an Originate's first leg nor for queue members
+        (captures README, facts 3 and 9); a queue member rings with the waiting caller as
+        its connected line, anything else unexplained is an Originate."""
+        if (
+            root.has_linked_id
+            or root.dialer
+            or root.originated
+            or root.created_state is ChannelState.RING
+        ):
+            return
+        number = root.connected.number
+        for other in self._channels.values():
+            if other.waiting_in_queue and number and other.caller.number == number:
+                root.dialer = other.unique_id
+                root.queue = other.queue
+                self._join(other, root)
+                return
+        root.originated = True
+
+    def _peers(self, channel: Channel) -> set[str]:
+        """Channels bridged with ``channel``, looking through Local pairs to the far side."""
+        found: set[str] = set()
+        stack, seen = [channel], {channel.unique_id}
+        while stack:
+            current = stack.pop()
+            bridge = current.bridge
+            if bridge is None or bridge in self._holding_bridges:
+                continue
+            for unique_id in self._bridges.get(bridge, ()):
+                member = self._channels.get(unique_id)
+                if member is None or unique_id in seen:
+                    continue
+                seen.add(unique_id)
+                partner = self._channels.get(member.partner) if member.partner else None
+                if member.is_local and partner is not None and partner.unique_id not in seen:
+                    seen.add(partner.unique_id)
+                    stack.append(partner)
+                else:
+                    found.add(unique_id)
+        return found
+
+    def _leave_bridge(self, channel: Channel) -> None:
+        bridge = channel.bridge
+        if bridge is None:
+            return
+        channel.bridge = None
+        members = self._bridges.get(bridge)
+        if members is not None:
+            members.discard(channel.unique_id)
+            if not members:
+                del self._bridges[bridge]
+                self._holding_bridges.discard(bridge)
+
+    def _all_live_legs(self) -> list[Leg]:
+        return [leg for legs in self._book.live.values() for leg in legs]

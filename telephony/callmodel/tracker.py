@@ -1,0 +1,348 @@
+"""Turns AMI facts into call events per operator line. Knows no sockets, no database
+and no clock: time comes from the facts (or from ``sweep(now)``).
+
+Channels are keyed by Uniqueid and grouped into calls by Linkedid (12+) or by their
+Dial/Bridge/Local family (1.8/11). Each line gets one leg per call (``state.Leg``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .events import (
+    AbonentBusy,
+    ActiveCallSnapshot,
+    Direction,
+    Disposition,
+    HoldSide,
+    LineEvent,
+    LineStateChanged,
+)
+from .facts import (
+    NOBODY,
+    AnyFact,
+    BridgeEntered,
+    BridgeLeft,
+    ChannelCreated,
+    ChannelHungUp,
+    ChannelListCompleted,
+    ChannelListed,
+    ChannelState,
+    ChannelStateChanged,
+    DialBegan,
+    DialEnded,
+    DialUnreachable,
+    HoldChanged,
+    LocalPaired,
+    Masqueraded,
+    MemberPaused,
+    Originated,
+    Parked,
+    Party,
+    PartyChanged,
+    QueueJoined,
+    QueueLeft,
+    QueueMemberCalled,
+    Renamed,
+    TransferDone,
+    Unparked,
+)
+from .handovers import Handovers
+from .legs import is_live
+from .lines import LineMatcher, parse_dial_target
+from .records import CallRecord
+
+#: A channel silent this long is taken for lost (its Hangup never reached us).
+DEFAULT_STALE_AFTER = 6 * 3600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegChannels:
+    """Where a live leg is on the PBX: its own channel and the other party's."""
+
+    call_id: str
+    line: str
+    state: str
+    channel: str | None
+    peer_channel: str | None
+
+
+class CallTracker(Handovers):
+    """Follows channels and calls for one connector; emits Creatio-named call events."""
+
+    def __init__(
+        self,
+        lines: LineMatcher | Iterable[str] | None = None,
+        *,
+        connector: str = "",
+        stale_after: float | None = DEFAULT_STALE_AFTER,
+        sweep_every: int = 10_000,
+    ) -> None:
+        super().__init__(lines, connector)
+        self.stale_after = stale_after
+        self._sweep_every = sweep_every
+        self._facts = 0
+        self._handlers: dict[type[Any], Callable[[Any], list[LineEvent]]] = {
+            ChannelCreated: self._created,
+            ChannelStateChanged: self._state_changed,
+            PartyChanged: self._party_changed,
+            ChannelHungUp: self._hung_up,
+            DialBegan: self._dial_began,
+            DialEnded: self._dial_ended,
+            DialUnreachable: self._unreachable,
+            BridgeEntered: self._bridge_entered,
+            BridgeLeft: self._bridge_left,
+            HoldChanged: self._hold_changed,
+            TransferDone: self._transferred,
+            QueueJoined: self._queue_joined,
+            QueueLeft: self._queue_left,
+            QueueMemberCalled: self._member_called,
+            LocalPaired: self._local_paired,
+            Masqueraded: self._masqueraded,
+            Renamed: self._renamed,
+            Parked: self._parked_call,
+            Unparked: self._unparked_call,
+            Originated: self._originated,
+            ChannelListed: self._listed_channel,
+            ChannelListCompleted: self._list_completed,
+            MemberPaused: self._member_paused,
+        }
+
+    def apply(self, fact: AnyFact) -> list[LineEvent]:
+        """Apply one fact; return the call events it causes, in order."""
+        if fact.time is not None and (self._book.now is None or fact.time > self._book.now):
+            self._book.now = fact.time
+        events = self._handlers[type(fact)](fact)
+        self._facts += 1
+        if self.stale_after is not None and self._facts % self._sweep_every == 0:
+            events.extend(self.sweep())
+        return events
+
+    def take_records(self) -> list[CallRecord]:
+        """Records of legs finished since the last call (one per call and line)."""
+        records, self._book.records = self._book.records, []
+        return records
+
+    def flush(self) -> list[CallRecord]:
+        """Release held-back records too (end of a replay); then ``take_records()``."""
+        for pendings in self._awaiting.values():
+            for pending in pendings:
+                self._release(pending)
+        self._awaiting.clear()
+        return self.take_records()
+
+    def snapshot(self) -> list[LineEvent]:
+        """``ActiveCallSnapshot`` of every live leg (for a panel that just connected)."""
+        return [
+            self._book.emit(
+                leg, ActiveCallSnapshot, answered=leg.connected, started_at=leg.started_at
+            )
+            for legs in self._book.live.values()
+            for leg in legs
+        ]
+
+    def leg_channels(self, call_id: str, line: str) -> LegChannels | None:
+        """A live leg's state and channel names, for commands that act on it."""
+        for leg in self._book.live.get(line, ()):
+            if leg.call_id == call_id:
+                return LegChannels(
+                    call_id=call_id,
+                    line=line,
+                    state=str(leg.state),
+                    channel=self._pick_channel(leg.channels),
+                    peer_channel=self._pick_channel(leg.peers),
+                )
+        return None
+
+    def lines_of_call(self, call_id: str) -> set[str]:
+        """Every line on which the call is live now."""
+        return {
+            leg.line for legs in self._book.live.values() for leg in legs if leg.call_id == call_id
+        }
+
+    def _pick_channel(self, unique_ids: set[str]) -> str | None:
+        """The name of the party's real channel: a phone or trunk before a Local half."""
+        channels = [self._channels[uid] for uid in unique_ids if uid in self._channels]
+        channels.sort(key=lambda channel: (channel.is_local, channel.name))
+        return channels[0].name if channels else None
+
+    def live_keys(self) -> set[tuple[str, str]]:
+        """``(call_id, line)`` of every leg not finished yet (to reconcile the history)."""
+        return {(leg.call_id, leg.line) for legs in self._book.live.values() for leg in legs}
+
+    def sweep(self, now: float | None = None) -> list[LineEvent]:
+        """Forget channels silent for ``stale_after`` seconds; their legs finish ``failed``."""
+        now = now if now is not None else self._book.now
+        if self.stale_after is None or now is None:
+            return []
+        limit = now - self.stale_after
+        stale = [
+            c for c in self._channels.values() if c.last_seen is not None and c.last_seen < limit
+        ]
+        return self._vanish(stale, Disposition.FAILED)
+
+    def _created(self, fact: ChannelCreated) -> list[LineEvent]:
+        if fact.unique_id in self._channels or not fact.unique_id:
+            return []
+        channel = self._add_channel(
+            unique_id=fact.unique_id,
+            name=fact.channel,
+            linked_id=fact.linked_id,
+            state=fact.state,
+            caller=fact.caller,
+            connected=fact.connected,
+            exten=fact.exten,
+        )
+        if fact.state is ChannelState.RING and not channel.is_local:
+            return self._start_leg(channel, is_callee=False)
+        return []
+
+    def _state_changed(self, fact: ChannelStateChanged) -> list[LineEvent]:
+        channel = self._get(fact.unique_id)
+        if channel is None:
+            return []
+        channel.state = fact.state
+        if fact.state is ChannelState.RING and channel.created_state is ChannelState.DOWN:
+            # Asterisk 11 creates an inbound channel Down, then Newstate Ring: it called in.
+            channel.created_state = ChannelState.RING
+        if fact.caller is not NOBODY and fact.caller.number:
+            channel.caller = fact.caller
+        if fact.connected is not NOBODY and fact.connected.number:
+            channel.connected = fact.connected
+        events: list[LineEvent] = []
+        if channel.leg is None and not channel.awaiting_unpark:
+            if fact.state is ChannelState.RINGING:
+                events += self._start_leg(channel, is_callee=True)
+            elif fact.state is ChannelState.RING and not channel.is_local:
+                events += self._start_leg(channel, is_callee=False)
+        if fact.state is ChannelState.UP:
+            channel.answered = True
+            events += self._answered(channel)
+        if is_live(channel.leg):
+            events += self._book.refresh(channel.leg)
+        return events
+
+    def _party_changed(self, fact: PartyChanged) -> list[LineEvent]:
+        channel = self._get(fact.unique_id)
+        if channel is None:
+            return []
+        if fact.caller is not None:
+            channel.caller = fact.caller
+        if fact.connected is not None:
+            channel.connected = fact.connected
+        if is_live(channel.leg):
+            return self._book.refresh(channel.leg)
+        return []
+
+    def _dial_began(self, fact: DialBegan) -> list[LineEvent]:
+        dest = self._get(fact.dest_id)
+        if dest is None:
+            return []
+        caller = self._get(fact.caller_id)
+        events: list[LineEvent] = []
+        if caller is None:
+            if fact.caller_id is None:
+                dest.originated = True
+        else:
+            dest.dialer = dest.dialer or caller.unique_id
+            caller.dialed.add(dest.unique_id)
+            dest.queue = dest.queue or caller.queue
+            self._join(caller, dest)
+            if caller.awaiting_unpark:
+                caller.awaiting_unpark = False
+                events += self._start_leg(caller, is_callee=True)
+            leg = caller.leg
+            if leg is not None and not leg.finished:
+                number = dest.caller.number or (fact.dial_string or "").rpartition("/")[2] or None
+                leg.remote_hint = Party(number, dest.caller.name) if number else leg.remote_hint
+                if (
+                    dest.line is not None
+                    and leg.direction is Direction.OUTGOING
+                    and not leg.is_callee
+                ):
+                    leg.direction = Direction.INTERNAL
+                events += self._book.refresh(leg)
+        events += self._start_leg(dest, is_callee=True)
+        return events
+
+    def _dial_ended(self, fact: DialEnded) -> list[LineEvent]:
+        status = fact.status
+        events: list[LineEvent] = []
+        caller = self._get(fact.caller_id)
+        dests = [self._get(fact.dest_id)] if fact.dest_id else []
+        if fact.dest_id is None and caller is not None:
+            # Asterisk 11 Dial End names no destination: it ends every leg the Dial began.
+            dests = [self._channels.get(uid) for uid in caller.dialed]
+        for dest in dests:
+            if dest is None or (fact.dest_id is None and dest.answered):
+                continue
+            dest.dial_status = status
+            if is_live(dest.leg):
+                dest.leg.last_dial_status = status
+            if status == "ANSWER":
+                events += self._answered(dest)
+        leg = caller.leg if caller is not None else None
+        if leg is not None and not leg.finished and status and status != "ANSWER":
+            leg.out_dial_status = status
+            if status == "BUSY":
+                events.append(self._book.emit(leg, AbonentBusy))
+        return events
+
+    def _hold_changed(self, fact: HoldChanged) -> list[LineEvent]:
+        channel = self._get(fact.unique_id)
+        if channel is None:
+            return []
+        if is_live(channel.leg):
+            return self._book.hold(channel.leg, HoldSide.LINE, fact.on_hold)
+        # The other party's phone held (its re-INVITE): the operator's leg shows it too.
+        legs = [leg for leg in self._all_live_legs() if channel.unique_id in leg.peers]
+        events: list[LineEvent] = []
+        for leg in legs:
+            events += self._book.hold(leg, HoldSide.REMOTE, fact.on_hold)
+        return events
+
+    def _queue_joined(self, fact: QueueJoined) -> list[LineEvent]:
+        channel = self._get(fact.unique_id)
+        if channel is not None:
+            channel.queue = fact.queue
+            channel.waiting_in_queue = True
+            channel.call.queue = fact.queue
+        return []
+
+    def _queue_left(self, fact: QueueLeft) -> list[LineEvent]:
+        channel = self._get(fact.unique_id)
+        if channel is not None:
+            channel.waiting_in_queue = False
+        return []
+
+    def _member_called(self, fact: QueueMemberCalled) -> list[LineEvent]:
+        caller = self._get(fact.caller_id)
+        dest = self._get(fact.dest_id) or self._named(fact.dest_channel)
+        if dest is None:
+            return []
+        dest.queue = fact.queue
+        if caller is not None:
+            dest.dialer = dest.dialer or caller.unique_id
+            caller.dialed.add(dest.unique_id)
+            self._join(caller, dest)
+        if is_live(dest.leg):
+            dest.leg.queue = fact.queue
+        return []
+
+    def _local_paired(self, fact: LocalPaired) -> list[LineEvent]:
+        one, two = self._get(fact.one_id), self._get(fact.two_id)
+        if one is not None and two is not None:
+            self._pair(one, two)
+        return []
+
+    def _member_paused(self, fact: MemberPaused) -> list[LineEvent]:
+        line = self.lines.line_of(parse_dial_target(fact.interface))
+        if line is None:
+            return []
+        event = LineStateChanged(
+            connector=self._book.connector, line=line, seq=self._book.next_seq(line),
+            time=self._book.now, paused=fact.paused, reason=fact.reason, queue=fact.queue,
+        )  # fmt: skip
+        return [event]

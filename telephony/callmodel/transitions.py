@@ -1,0 +1,125 @@
+"""The AMI-to-call-event mapping as data (h11's EVENT_TRIGGERED_TRANSITIONS idea).
+
+``docs/call-events.md`` and ``tests/unit/callmodel/test_transitions.py`` read this table;
+``tracker.py`` implements it. Changing one without the other fails the test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .events import (
+    AbonentBusy,
+    CallInfoChanged,
+    CallTransferred,
+    CommutationStarted,
+    EndHoldAction,
+    LineEvent,
+    LineStateChanged,
+    PutHoldAction,
+    RingFinished,
+    RingStarted,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One row: a call event, when it is sent, and the AMI events that cause it."""
+
+    event: type[LineEvent]
+    when: str
+    modern: tuple[str, ...]  # Asterisk 12+ (13/16/18/20/22)
+    legacy: tuple[str, ...]  # Asterisk 1.8/11
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        RingStarted,
+        "a line starts ringing or dialling (once per call and line)",
+        ("DialBegin", "AgentCalled", "Newchannel Ring", "Newstate Ringing", "VarSet DIALSTATUS"),
+        (
+            "Dial SubEvent: Begin",
+            "AgentCalled",
+            "Newstate Ring",
+            "Newstate Ringing",
+            "Dial SubEvent: End CHANUNAVAIL",
+        ),
+    ),
+    Transition(
+        CommutationStarted,
+        "the line is connected to the other party (once)",
+        ("Newstate Up", "DialEnd ANSWER", "BridgeEnter"),
+        ("Newstate Up", "Bridge Bridgestate: Link"),
+    ),
+    Transition(
+        PutHoldAction,
+        "the operator's phone or the other party holds (counted once), or the call is parked",
+        ("Hold", "ParkedCall"),
+        ("Hold Status: On", "ParkedCall"),
+    ),
+    Transition(
+        EndHoldAction,
+        "the last hold ends, or the parked call is taken back by the same line",
+        ("Unhold", "UnParkedCall"),
+        ("Hold Status: Off", "UnParkedCall"),
+    ),
+    Transition(
+        AbonentBusy,
+        "the party the line dialled is busy",
+        ("DialEnd BUSY",),
+        ("Dial SubEvent: End BUSY",),
+    ),
+    Transition(
+        CallTransferred,
+        "the line hands the call on (then RingFinished transferred)",
+        ("BlindTransfer", "AttendedTransfer", "UnParkedCall by another line"),
+        ("Transfer", "UnParkedCall by another line"),
+    ),
+    Transition(
+        CallInfoChanged,
+        "the shown caller/callee or the direction changes",
+        ("NewCallerid", "NewConnectedLine", "Newstate", "DialBegin", "OriginateResponse"),
+        ("NewCallerid", "Newstate", "Dial SubEvent: Begin", "OriginateResponse"),
+    ),
+    Transition(
+        RingFinished,
+        "the call ends for that line (exactly once; nothing follows it)",
+        (
+            "Hangup",
+            "BlindTransfer",
+            "AttendedTransfer",
+            "another line answered",
+            "CoreShowChannelsComplete without the channel",
+            "VarSet DIALSTATUS CHANUNAVAIL",
+        ),
+        (
+            "Hangup",
+            "Transfer",
+            "another line answered",
+            "CoreShowChannelsComplete without the channel",
+            "Dial SubEvent: End CHANUNAVAIL",
+        ),
+    ),
+    Transition(
+        LineStateChanged,
+        "the line's queue membership is paused or unpaused",
+        ("QueueMemberPause",),
+        ("QueueMemberPaused",),
+    ),
+)
+
+
+def markdown_table() -> str:
+    """The table as Markdown, for docs/call-events.md."""
+    rows = [
+        "| call event | code | when | Asterisk 12+ | Asterisk 1.8/11 |",
+        "|---|---|---|---|---|",
+    ]
+    for row in TRANSITIONS:
+        code = "" if row.event.code is None else str(row.event.code)
+        rows.append(
+            f"| `{row.event.__name__}` | {code} | {row.when} | "
+            f"{', '.join(f'`{name}`' for name in row.modern)} | "
+            f"{', '.join(f'`{name}`' for name in row.legacy)} |"
+        )
+    return "\n".join(rows)
