@@ -90,6 +90,8 @@ else:
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # The worker and the web side write from threads of one process.
             "OPTIONS": {"timeout": 20},
+            # A file, not memory: tests start real worker and daphne processes on it.
+            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / ".test-db.sqlite3"))},
         }
     }
 
@@ -103,7 +105,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+                # channels-redis blocks in BZPOPMIN: an idle socket's receive then fails with
+                # "Timeout reading" and the consumer dies (django/channels_redis#422).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 # channels-redis drops messages silently when a channel holds more than
                 # `capacity`; a busy supervisor socket needs room (see docs/architecture.md).
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),

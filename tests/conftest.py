@@ -19,7 +19,12 @@ IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"
 REDIS_LAYER = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [TEST_REDIS_URL], "capacity": 1000, "expiry": 10},
+        "CONFIG": {
+            # As in settings.py: above channels-redis's 5 s BZPOPMIN (channels_redis#422).
+            "hosts": [{"address": TEST_REDIS_URL, "socket_timeout": 30}],
+            "capacity": 1000,
+            "expiry": 10,
+        },
     }
 }
 
@@ -34,3 +39,17 @@ def channel_layers(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
         registry.backends.clear()
         yield config
         registry.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _close_async_orm_connections() -> Iterator[None]:
+    """Close the database connection of asgiref's sync thread after each test.
+
+    Async tests reach the ORM through ``sync_to_async``, whose one thread keeps its own
+    connection; left open, PostgreSQL refuses to drop the test database at the end.
+    """
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)

@@ -56,3 +56,21 @@ def all_captures() -> list[str]:
         *SCENARIOS,
         *(path.relative_to(FIXTURES).with_suffix("").as_posix() for path in sessions),
     ]
+
+
+def timestamped_capture(name: str) -> bytes:
+    """The capture's packets re-encoded with ``Timestamp:`` headers from their receive times.
+
+    What Asterisk sends with ``timestampevents = yes``: lets a fast replay carry the real
+    durations (a 5 s hold stays 5 s) without waiting for them.
+    """
+    chunks: list[bytes] = []
+    for packet in recorded_packets(name):
+        if packet["kind"] != "event":
+            continue
+        fields = [(key, value) for key, value in packet["fields"] if key is not None]
+        lines = [f"{key}: {value}\r\n" for key, value in fields[:1]]
+        lines.append(f"Timestamp: {packet['ts']:.6f}\r\n")
+        lines.extend(f"{key}: {value}\r\n" for key, value in fields[1:])
+        chunks.append(("".join(lines) + "\r\n").encode("utf-8"))
+    return b"".join(chunks)

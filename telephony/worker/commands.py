@@ -1,0 +1,128 @@
+"""Operators' commands arriving on ``worker.<connector>``: check, act on the PBX, answer.
+
+The worker is the last word on ownership: the call must be live on one of the lines the
+consumer says the user owns. Results go back to the consumer's channel as
+``command.result``; an Originate's final outcome follows when its ``OriginateResponse`` comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..ami import AmiError, AmiTimeout, Event
+from ..commands import CALL_VERBS, CallView, Command, CommandRejected, build_actions
+
+if TYPE_CHECKING:
+    from .runner import ConnectorRunner
+
+logger = logging.getLogger(__name__)
+
+_COMMAND_FIELDS = frozenset(Command.__dataclass_fields__)
+
+
+class CommandRunner:
+    """Receives command messages for one connector and carries them out."""
+
+    def __init__(self, runner: ConnectorRunner) -> None:
+        self.runner = runner
+        self._originates: dict[str, tuple[str, str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def serve(self) -> None:
+        layer = self.runner.layer
+        channel = await layer.new_channel()
+        group = self.runner.command_group
+        await layer.group_add(group, channel)
+        try:
+            while True:
+                message = await layer.receive(channel)
+                if message.get("type") == "command.run":
+                    task = asyncio.create_task(self.handle(message))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+        finally:
+            await layer.group_discard(group, channel)
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        """Carry out one ``command.run`` and reply to its sender."""
+        reply_to = str(message.get("reply_to") or "")
+        request_id = str(message.get("request_id") or "")
+        self.runner.summary.commands += 1
+        try:
+            result = await self._execute(message, request_id, reply_to)
+        except CommandRejected as rejected:
+            result = {"ok": False, "code": rejected.code, "message": rejected.message}
+        except AmiTimeout as error:
+            result = {"ok": False, "code": "timeout", "message": str(error)}
+        except AmiError as error:
+            result = {"ok": False, "code": "pbx-unreachable", "message": str(error)}
+        except Exception:
+            logger.exception("command failed: %r", message)
+            result = {"ok": False, "code": "internal-error", "message": "the worker failed"}
+        if reply_to:
+            await self._reply(reply_to, request_id, result)
+
+    async def _execute(
+        self, message: dict[str, Any], request_id: str, reply_to: str
+    ) -> dict[str, Any]:
+        raw = message.get("command")
+        if not isinstance(raw, dict) or not set(raw) <= _COMMAND_FIELDS or "verb" not in raw:
+            raise CommandRejected("invalid-input", "malformed command")
+        command = Command(**raw)
+        allowed = {str(line) for line in message.get("lines") or ()}
+        if command.line not in allowed:
+            raise CommandRejected("not-your-call", "that line is not yours")
+        view = None
+        if command.verb in CALL_VERBS:
+            view = self._view(command.call_id or "", command.line)
+            if view is None:
+                others = self.runner.tracker.lines_of_call(command.call_id or "")
+                if others and not others & allowed:
+                    raise CommandRejected("not-your-call", "that call is on another line")
+        actions = build_actions(self.runner.config, command, view)
+        client = self.runner.client
+        if not client.is_connected:
+            raise CommandRejected("pbx-unreachable", "the PBX is not connected")
+        for action in actions:
+            if action.name == "Originate" and action.action_id:
+                self._originates[action.action_id] = (reply_to, request_id)
+            response = await client.send_action(action, check=False)
+            if not response.is_success:
+                self._originates.pop(action.action_id or "", None)
+                raise CommandRejected("pbx-error", response.message or response.status)
+        return {"ok": True, "code": None, "message": None}
+
+    def _view(self, call_id: str, line: str) -> CallView | None:
+        leg = self.runner.tracker.leg_channels(call_id, line)
+        if leg is None:
+            return None
+        return CallView(leg.call_id, leg.line, leg.state, leg.channel, leg.peer_channel)
+
+    def originate_finished(self, event: Event) -> None:
+        """An async Originate's outcome: tell the requester when it failed."""
+        waiting = self._originates.pop(event.action_id or "", None)
+        if waiting is None:
+            return
+        if (event.get("Response") or "").lower() == "success":
+            return
+        reply_to, request_id = waiting
+        reason = event.get("Reason") or "?"
+        result = {
+            "ok": False,
+            "code": "pbx-error",
+            "message": f"the call could not be placed (Originate reason {reason})",
+            "final": True,
+        }
+        task = asyncio.create_task(self._reply(reply_to, request_id, result))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reply(self, reply_to: str, request_id: str, result: dict[str, Any]) -> None:
+        try:
+            await self.runner.layer.send(
+                reply_to, {"type": "command.result", "request_id": request_id, **result}
+            )
+        except Exception:
+            logger.exception("cannot answer command %s", request_id)

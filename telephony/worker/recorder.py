@@ -1,0 +1,331 @@
+"""Call history writes: ``CallRecord`` upserts and ``CallEvent`` rows, a batch per transaction.
+
+Synchronous ORM code, run by the worker in one dedicated thread. It assigns each line's
+sequence numbers (continuing from the database after a restart), names callers from the
+phone book, and returns the wire messages to publish: nothing is published that is not saved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from ..callmodel.events import (
+    CallEvent as CallModelEvent,
+)
+from ..callmodel.events import (
+    CommutationStarted,
+    Direction,
+    LineEvent,
+    RingFinished,
+)
+from ..callmodel.records import CallRecord as FinishedCall
+from ..models import CallEvent, CallRecord, ContactPhone
+from ..phones import normalize_number
+
+logger = logging.getLogger(__name__)
+
+#: Events that are not part of a call's history (line-level or recomputed snapshots).
+_NOT_STORED = frozenset({"ActiveCallSnapshot", "LineStateChanged"})
+#: Events a call has at most once per line: a tracker rebuilt after a restart may announce
+#: them again, and the history must not show them twice.
+_ONCE = frozenset({"RingStarted", "CommutationStarted", "RingFinished", "CallTransferred"})
+
+
+def dedupe_key(name: str, occurred: datetime) -> str:
+    """Same key, same event: the name alone for once-per-call events, else name@time."""
+    return name if name in _ONCE else f"{name}@{occurred.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A saved call event, ready for the channel layer."""
+
+    line: str
+    wire: dict[str, Any]
+
+
+def _when(timestamp: float | None) -> datetime:
+    if timestamp is None:
+        return datetime.now(tz=UTC)
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def _text(value: str | None) -> str:
+    return value or ""
+
+
+class Recorder:
+    """Writes one connector's call events; not thread-safe, used from one thread only."""
+
+    def __init__(self, connector_id: int) -> None:
+        self.connector_id = connector_id
+        self._seq: dict[str, int] = {}
+        self.saved_events = 0
+        self.duplicates = 0
+
+    def _next_seq(self, line: str) -> int:
+        last = self._seq.get(line)
+        if last is None:
+            found = CallEvent.objects.filter(connector_id=self.connector_id, line=line).aggregate(
+                top=Max("seq")
+            )["top"]
+            last = int(found or 0)
+        self._seq[line] = last + 1
+        return last + 1
+
+    def write(
+        self, events: Sequence[LineEvent], finished: Sequence[FinishedCall] = ()
+    ) -> list[Outgoing]:
+        """Save a batch atomically; return what to publish, in order."""
+        with transaction.atomic():
+            outgoing = self._write(events, finished)
+        self.saved_events += len(outgoing)
+        return outgoing
+
+    def _write(
+        self, events: Sequence[LineEvent], finished: Sequence[FinishedCall]
+    ) -> list[Outgoing]:
+        call_events = [e for e in events if isinstance(e, CallModelEvent)]
+        records = self._records_for(call_events, finished)
+        existing = set(
+            CallEvent.objects.filter(record__in=list(records.values())).values_list(
+                "record_id", "dedupe_key"
+            )
+        )
+        rows: list[CallEvent] = []
+        outgoing: list[Outgoing] = []
+        for event in events:
+            wire = event.to_wire()
+            if not isinstance(event, CallModelEvent) or event.name in _NOT_STORED:
+                wire["seq"] = self._seq.get(event.line, 0)
+                outgoing.append(Outgoing(event.line, wire))
+                continue
+            record = records[(event.call_id, event.line)]
+            self._apply(record, event, wire)
+            occurred = _when(event.time)
+            key = (record.pk, dedupe_key(event.name, occurred))
+            if key in existing:
+                self.duplicates += 1
+                continue
+            existing.add(key)
+            wire["seq"] = self._next_seq(event.line)
+            if record.contact_id is not None:
+                wire["contact"] = self._contacts.get(record.contact_id)
+            rows.append(
+                CallEvent(
+                    record=record,
+                    connector_id=self.connector_id,
+                    line=event.line,
+                    seq=wire["seq"],
+                    name=event.name,
+                    code=event.code,
+                    occurred_at=occurred,
+                    dedupe_key=key[1],
+                    payload=wire,
+                )
+            )
+            record.last_event = wire
+            outgoing.append(Outgoing(event.line, wire))
+        for call in finished:
+            self._close(records[(call.call_id, call.line)], call)
+        CallRecord.objects.bulk_update(list(records.values()), _UPDATED_FIELDS)
+        CallEvent.objects.bulk_create(rows)
+        return outgoing
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _records_for(
+        self, events: Iterable[CallModelEvent], finished: Iterable[FinishedCall]
+    ) -> dict[tuple[str, str], CallRecord]:
+        """The records of the batch's calls, created where new (one query each way)."""
+        wanted: dict[tuple[str, str], CallModelEvent | FinishedCall] = {}
+        items: list[CallModelEvent | FinishedCall] = [*events, *finished]
+        for item in items:
+            wanted.setdefault((item.call_id, item.line), item)
+        if not wanted:
+            self._contacts: dict[int, dict[str, Any]] = {}
+            return {}
+        call_ids = {call_id for call_id, _ in wanted}
+        found = {
+            (record.call_id, record.line): record
+            for record in CallRecord.objects.filter(
+                connector_id=self.connector_id, call_id__in=call_ids
+            )
+        }
+        new = [self._new_record(item) for key, item in wanted.items() if key not in found]
+        self._match_contacts(new)
+        for record in CallRecord.objects.bulk_create(new):
+            found[(record.call_id, record.line)] = record
+        if any(record.pk is None for record in found.values()):
+            # Backends that do not return ids from bulk_create (none we support today).
+            found = {
+                (record.call_id, record.line): record
+                for record in CallRecord.objects.filter(
+                    connector_id=self.connector_id, call_id__in=call_ids
+                )
+            }
+        self._load_contacts(found.values())
+        return {key: found[key] for key in wanted}
+
+    def _new_record(self, item: CallModelEvent | FinishedCall) -> CallRecord:
+        started = item.time if isinstance(item, CallModelEvent) else item.started_at
+        return CallRecord(
+            connector_id=self.connector_id,
+            call_id=item.call_id,
+            line=item.line,
+            direction=str(item.direction),
+            caller_number=_text(item.caller_number),
+            caller_name=_text(item.caller_name),
+            callee_number=_text(item.callee_number),
+            callee_name=_text(item.callee_name),
+            queue=_text(item.queue),
+            started_at=_when(started),
+        )
+
+    def _match_contacts(self, records: Iterable[CallRecord]) -> None:
+        """Name the other party of each new record from the phone book."""
+        digits = settings.PHONE_MATCH_DIGITS
+        by_number: dict[str, list[CallRecord]] = {}
+        for record in records:
+            other = (
+                record.callee_number
+                if record.direction == Direction.OUTGOING
+                else record.caller_number
+            )
+            number = normalize_number(other, digits)
+            if len(number) >= 5:  # extensions and junk never match a contact
+                by_number.setdefault(number, []).append(record)
+        if not by_number:
+            return
+        for phone in ContactPhone.objects.filter(normalized__in=list(by_number)):
+            for record in by_number[phone.normalized]:
+                if record.contact_id is None:
+                    record.contact_id = phone.contact_id
+
+    def _load_contacts(self, records: Iterable[CallRecord]) -> None:
+        ids = {record.contact_id for record in records if record.contact_id is not None}
+        self._contacts = {}
+        if not ids:
+            return
+        from ..models import Contact
+
+        for contact in Contact.objects.filter(pk__in=ids):
+            self._contacts[contact.pk] = {
+                "id": contact.pk,
+                "name": contact.name,
+                "company": contact.company,
+            }
+
+    def _apply(self, record: CallRecord, event: CallModelEvent, wire: dict[str, Any]) -> None:
+        record.state = str(event.state)
+        record.direction = str(event.direction)
+        for field in ("caller_number", "caller_name", "callee_number", "callee_name", "queue"):
+            value = getattr(event, field)
+            if value:
+                setattr(record, field, value)
+        if isinstance(event, CommutationStarted) and record.answered_at is None:
+            record.answered_at = _when(event.time)
+        if isinstance(event, RingFinished):
+            record.ended_at = _when(event.time)
+            record.disposition = str(event.disposition)
+            record.hangup_cause = event.hangup_cause
+
+    def _close(self, record: CallRecord, call: FinishedCall) -> None:
+        record.state = "finished"
+        record.disposition = str(call.disposition)
+        record.hangup_cause = call.hangup_cause
+        record.transferred_to = _text(call.transferred_to)
+        record.talk_seconds = round(call.talk_seconds or 0)
+        record.hold_seconds = round(call.hold_seconds or 0)
+        record.hold_count = call.hold_count
+        if call.answered_at is not None:
+            record.answered_at = _when(call.answered_at)
+        record.ended_at = _when(call.ended_at)
+
+    # -- after a restart or reconnect ------------------------------------------------------
+
+    def finish_vanished(self, live: set[tuple[str, str]]) -> list[Outgoing]:
+        """Finish records still open in the history whose call the PBX no longer has.
+
+        They ended while no worker was reading (a restart, a long outage): the outcome is
+        what the history knew, ``answered`` if it was, else ``failed``.
+        """
+        with transaction.atomic():
+            stale = [
+                record
+                for record in CallRecord.objects.select_for_update().filter(
+                    connector_id=self.connector_id, ended_at__isnull=True
+                )
+                if (record.call_id, record.line) not in live
+            ]
+            outgoing: list[Outgoing] = []
+            now = datetime.now(tz=UTC)
+            rows: list[CallEvent] = []
+            for record in stale:
+                answered = record.answered_at is not None
+                record.state = "finished"
+                record.ended_at = now
+                record.disposition = "answered" if answered else "failed"
+                if answered and record.answered_at is not None:
+                    record.talk_seconds = max(0, round((now - record.answered_at).total_seconds()))
+                wire = {
+                    **(record.last_event or {}),
+                    "event": "RingFinished",
+                    "code": 6,
+                    "call_id": record.call_id,
+                    "line": record.line,
+                    "state": "finished",
+                    "state_code": 0,
+                    "features": 0x2,
+                    "disposition": record.disposition,
+                    "hangup_cause": None,
+                    "hangup_cause_text": "ended while the worker was away",
+                    "time": now.timestamp(),
+                }
+                wire["seq"] = self._next_seq(record.line)
+                record.last_event = wire
+                rows.append(
+                    CallEvent(
+                        record=record,
+                        connector_id=self.connector_id,
+                        line=record.line,
+                        seq=wire["seq"],
+                        name="RingFinished",
+                        code=6,
+                        occurred_at=now,
+                        dedupe_key="RingFinished",
+                        payload=wire,
+                    )
+                )
+                outgoing.append(Outgoing(record.line, wire))
+            CallRecord.objects.bulk_update(stale, _UPDATED_FIELDS)
+            CallEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        return outgoing
+
+
+_UPDATED_FIELDS = [
+    "state",
+    "direction",
+    "caller_number",
+    "caller_name",
+    "callee_number",
+    "callee_name",
+    "queue",
+    "answered_at",
+    "ended_at",
+    "disposition",
+    "hangup_cause",
+    "transferred_to",
+    "talk_seconds",
+    "hold_seconds",
+    "hold_count",
+    "last_event",
+]

@@ -1,0 +1,290 @@
+"""One connector's worker: AMI in, call model, history, channel layer out, commands back.
+
+Reading never waits on the database or the layer: the read loop only parses and applies
+the call model, then queues the call events; a writer task saves them in batches (one
+transaction each) and publishes what was saved. Asterisk drops a reader that stalls for
+its ``writetimeout`` (DESIGN), so nothing slow may sit between the socket and the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from channels.layers import BaseChannelLayer
+
+from ..ami import AmiActionFailed, AmiClient, AmiError, Event, make_action
+from ..callmodel.dialects import DialectReader
+from ..callmodel.events import LineEvent
+from ..callmodel.facts import ChannelListCompleted
+from ..callmodel.lines import LineMatcher
+from ..callmodel.records import CallRecord as FinishedCall
+from ..callmodel.tracker import CallTracker
+from ..config import ConnectorConfig
+from ..groups import worker_group
+from .commands import CommandRunner
+from .leadership import Lease, keep_lease, wait_for_lease
+from .publisher import publish_call_events, publish_status
+from .recorder import Outgoing, Recorder
+from .status import StatusWriter
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Call events saved per transaction at most; a burst of 200 calls fills a few batches.
+MAX_BATCH = 500
+#: Latency samples kept for the benchmark and the status page.
+LATENCY_SAMPLES = 100_000
+
+
+@dataclass(slots=True)
+class Batch:
+    """Call events caused by AMI events, with the time the first of those arrived."""
+
+    events: list[LineEvent]
+    records: list[FinishedCall]
+    received_at: float
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What a connector's run did, for the command's one-line summary."""
+
+    connector: str
+    ami_events: int = 0
+    call_events: int = 0
+    commands: int = 0
+    was_leader: bool = False
+    publish_delays: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+
+    def line(self) -> str:
+        role = "leader" if self.was_leader else "standby"
+        return (
+            f"{self.connector}: {role}, {self.ami_events} AMI events, "
+            f"{self.call_events} call events, {self.commands} commands"
+        )
+
+
+class ConnectorRunner:
+    """Owns one connector's AMI session while it holds the lease."""
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        layer: BaseChannelLayer,
+        lease: Lease,
+        executor: ThreadPoolExecutor | None = None,
+        lease_interval: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.layer = layer
+        self.lease = lease
+        self.clock = clock
+        self.summary = RunSummary(config.name)
+        self.stop_event = asyncio.Event()
+        self._own_executor = executor is None
+        self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix=f"db-{config.id}")
+        self._lease_interval = lease_interval
+        devices = {device: line for line, device in config.lines.items() if device}
+        lines = LineMatcher(config.lines.keys(), devices) if config.lines else LineMatcher()
+        self.tracker = CallTracker(lines, connector=str(config.id))
+        self.dialect = DialectReader(config.dialect)
+        self.recorder = Recorder(config.id)
+        self.client = AmiClient(config.ami, on_login=self._resync)
+        self.commands = CommandRunner(self)
+        self.status = StatusWriter(self)
+        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
+        self._resynced = asyncio.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the runner to log off, finish its writes and return."""
+        self.stop_event.set()
+
+    async def run(self) -> RunSummary:
+        """Stand by for the lease, then serve until stopped or the lease is lost."""
+        retry = max(0.2, getattr(self.lease, "ttl", 3.0) / 3)
+        if not await wait_for_lease(self.lease, self.stop_event, retry=retry):
+            return self.summary
+        self.summary.was_leader = True
+        logger.info("%s: leading connector %s", self.lease.holder, self.config.name)
+        try:
+            await self._serve(self._lease_interval or retry)
+        finally:
+            await self.lease.release()
+            if self._own_executor:
+                await self.in_db(_close_connections)
+                self._executor.shutdown(wait=True)
+        return self.summary
+
+    async def _serve(self, lease_interval: float) -> None:
+        reader = asyncio.create_task(self._read_loop(), name="ami-read")
+        writer = asyncio.create_task(self._write_loop(), name="history-write")
+        client = asyncio.create_task(self.client.run(), name="ami-client")
+        helpers = [
+            asyncio.create_task(self.commands.serve(), name="commands"),
+            asyncio.create_task(self.status.serve(), name="status"),
+        ]
+        lease = asyncio.create_task(keep_lease(self.lease, interval=lease_interval))
+        stop = asyncio.create_task(self.stop_event.wait())
+        try:
+            done, _ = await asyncio.wait({client, lease, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if client in done and client.exception() is not None:
+                logger.error("%s: AMI client stopped: %s", self.config.name, client.exception())
+        finally:
+            # Log off first, then let the reader take what is left and the writer save it.
+            self.client.stop()
+            with contextlib.suppress(AmiError, asyncio.CancelledError):
+                await client
+            await reader
+            await writer
+            for task in [*helpers, lease, stop]:
+                task.cancel()
+            await asyncio.gather(*helpers, lease, stop, return_exceptions=True)
+            await self.status.write_final()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        try:
+            async for event in self.client.events():
+                self._consume(event)
+        finally:
+            self._push(self.tracker.flush(), [], self.clock())
+            self._queue.put_nowait(None)
+
+    def _consume(self, event: Event) -> None:
+        now = self.clock()
+        self.summary.ami_events += 1
+        if event.name == "OriginateResponse":
+            self.commands.originate_finished(event)
+        produced: list[LineEvent] = []
+        try:
+            for fact in self.dialect.read(event, now):
+                produced.extend(self.tracker.apply(fact))
+        except Exception:
+            # One event the model cannot digest must not stop the connector; log its bytes.
+            logger.exception("%s: call model failed on %r", self.config.name, event.text)
+            return
+        records = self.tracker.take_records()
+        if produced or records:
+            self._push(records, produced, now)
+
+    def _push(self, records: list[FinishedCall], events: list[LineEvent], now: float) -> None:
+        if events or records:
+            self._queue.put_nowait(Batch(events, records, now))
+
+    async def _resync(self) -> None:
+        """After every login: rebuild the model from the PBX's channel list."""
+        try:
+            _, items = await self.client.collect_list(make_action("CoreShowChannels"))
+        except AmiActionFailed as error:
+            # An AMI user without the "reporting" read class: go on without a rebuild
+            # rather than reconnect forever; calls that vanished are swept later.
+            logger.warning("%s: cannot list channels (%s); no resync", self.config.name, error)
+            return
+        now = self.clock()
+        produced: list[LineEvent] = []
+        # No time on these facts: the model's clock follows the events' own clock (the
+        # PBX's with timestampevents=yes), which the worker's clock must not jump ahead of.
+        for item in items:
+            for fact in self.dialect.read(item, None):
+                produced.extend(self.tracker.apply(fact))
+        produced.extend(self.tracker.apply(ChannelListCompleted(time=None)))
+        self._push(self.tracker.take_records(), produced, now)
+        # Calls the history still shows as live but the PBX no longer has (we were down).
+        self._queue.put_nowait(Batch([], [], -1.0))
+        self._resynced.set()
+        logger.info("%s: resynced from %d live channels", self.config.name, len(items))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        finished = False
+        while not finished:
+            first = await self._queue.get()
+            batches = [] if first is None else [first]
+            finished = first is None
+            while not finished and len(batches) < MAX_BATCH and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    finished = True
+                else:
+                    batches.append(item)
+            if batches:
+                await self._save_and_publish(batches)
+
+    async def _save_and_publish(self, batches: list[Batch]) -> None:
+        events = [event for batch in batches for event in batch.events]
+        records = [record for batch in batches for record in batch.records]
+        reconcile = any(batch.received_at < 0 for batch in batches)
+        outgoing = await self._retrying(lambda: self.recorder.write(events, records))
+        if reconcile:
+            live = self.tracker.live_keys()
+            outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
+        await self._publish(outgoing)
+        published = self.clock()
+        self.summary.call_events += len(outgoing)
+        for batch in batches:
+            if batch.received_at >= 0 and batch.events:
+                self.summary.publish_delays.append(published - batch.received_at)
+
+    async def _publish(self, outgoing: list[Outgoing]) -> None:
+        try:
+            await publish_call_events(self.layer, self.config.id, outgoing)
+        except Exception:
+            # Saved already: a panel that missed it catches up by sequence number.
+            logger.exception("%s: publishing %d events failed", self.config.name, len(outgoing))
+
+    async def _retrying(self, work: Callable[[], T]) -> T:
+        """Run ORM work on the database thread; retry until it succeeds (nothing is lost)."""
+        delay = 0.2
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                return await loop.run_in_executor(self._executor, _in_db_thread(work))
+            except Exception:
+                logger.exception(
+                    "%s: history write failed; retrying in %.1fs", self.config.name, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def in_db(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the database thread once (status writes, lookups)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _in_db_thread(work))
+
+    async def publish_status(self, status: dict[str, Any]) -> None:
+        await publish_status(self.layer, self.config.id, status)
+
+    @property
+    def command_group(self) -> str:
+        return worker_group(self.config.id)
+
+
+def _close_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+def _in_db_thread(work: Callable[[], T]) -> Callable[[], T]:
+    def run() -> T:
+        from django.db import close_old_connections
+
+        close_old_connections()
+        return work()
+
+    return run

@@ -1,0 +1,90 @@
+"""The connector's live status: written to ``ConnectorStatus`` and announced to panels.
+
+Polls the AMI client's status once a second; writes the row and publishes only on change
+(and the row every ``HEARTBEAT`` seconds, so admins see the last event time move).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .leadership import holder_name
+
+if TYPE_CHECKING:
+    from .runner import ConnectorRunner
+
+logger = logging.getLogger(__name__)
+
+POLL = 1.0
+HEARTBEAT = 10.0
+
+
+class StatusWriter:
+    """Keeps ``ConnectorStatus`` and the panels' PBX indicator true."""
+
+    def __init__(self, runner: ConnectorRunner) -> None:
+        self.runner = runner
+        self._last: tuple[bool, str | None] | None = None
+        self._written_at = 0.0
+
+    async def serve(self) -> None:
+        while True:
+            await self.check()
+            await asyncio.sleep(POLL)
+
+    async def check(self) -> None:
+        status = self.runner.client.status
+        key = (status.connected, status.last_error)
+        now = asyncio.get_running_loop().time()
+        changed = key != self._last
+        if changed or now - self._written_at >= HEARTBEAT:
+            await self._write(
+                status.connected, status.since, status.last_event_at, status.last_error
+            )
+            self._written_at = now
+        if changed:
+            self._last = key
+            await self.runner.publish_status(
+                {
+                    "connected": status.connected,
+                    "since": status.since.isoformat() if status.since else None,
+                    "last_error": status.last_error,
+                }
+            )
+
+    async def write_final(self) -> None:
+        """On shutdown: the connector is no longer connected through this worker."""
+        try:
+            await self._write(False, datetime.now(tz=UTC), None, "worker stopped")
+            await self.runner.publish_status(
+                {"connected": False, "since": None, "last_error": "worker stopped"}
+            )
+        except Exception:
+            logger.exception("cannot record the final status")
+
+    async def _write(
+        self,
+        connected: bool,
+        since: datetime | None,
+        last_event_at: datetime | None,
+        last_error: str | None,
+    ) -> None:
+        from ..models import ConnectorStatus
+
+        connector_id = self.runner.config.id
+        values: dict[str, Any] = {
+            "connected": connected,
+            "since": since,
+            "last_error": last_error or "",
+            "worker_host": holder_name(),
+        }
+        if last_event_at is not None:
+            values["last_event_at"] = last_event_at
+
+        def write() -> None:
+            ConnectorStatus.objects.update_or_create(connector_id=connector_id, defaults=values)
+
+        await self.runner.in_db(write)

@@ -1,0 +1,113 @@
+"""Runs a runner per enabled connector and follows configuration changes by polling.
+
+A connector added, changed (its row or its extensions) or disabled in admin is started,
+restarted or stopped within one poll interval; no restart of the process is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+
+from ..config import ConnectorConfig
+from .leadership import FileLease, Lease, RedisLease
+from .runner import ConnectorRunner, RunSummary
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Running:
+    fingerprint: tuple[object, ...]
+    runner: ConnectorRunner
+    task: asyncio.Task[RunSummary]
+
+
+def _load(only: str | None) -> list[tuple[ConnectorConfig, tuple[object, ...]]]:
+    from ..connectors import connector_config
+    from ..models import Connector
+
+    rows = Connector.objects.filter(enabled=True).prefetch_related("extensions")
+    if only:
+        rows = rows.filter(name=only)
+    loaded: list[tuple[ConnectorConfig, tuple[object, ...]]] = []
+    for row in rows:
+        extensions = tuple(sorted((ext.number, ext.device) for ext in row.extensions.all()))
+        loaded.append((connector_config(row), (row.updated_at, extensions)))
+    return loaded
+
+
+class Supervisor:
+    """All of a worker process's connectors."""
+
+    def __init__(
+        self,
+        *,
+        only: str | None = None,
+        poll: float = 5.0,
+        lease_ttl: float = 10.0,
+        layer: BaseChannelLayer | None = None,
+    ) -> None:
+        self.only = only
+        self.poll = poll
+        self.lease_ttl = lease_ttl
+        self.layer = layer or get_channel_layer()
+        self.stop_event = asyncio.Event()
+        self.summaries: list[RunSummary] = []
+        self._running: dict[int, _Running] = {}
+        self._redis = aioredis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _lease(self, connector_id: int) -> Lease:
+        if self._redis is not None:
+            return RedisLease(self._redis, connector_id, ttl=self.lease_ttl)
+        return FileLease(connector_id)
+
+    async def run(self) -> list[RunSummary]:
+        """Until ``stop()``: keep one runner per enabled connector."""
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    await self._reconcile(await sync_to_async(_load)(self.only))
+                except Exception:
+                    logger.exception("cannot load the connectors; retrying")
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll):
+                        await self.stop_event.wait()
+        finally:
+            await asyncio.gather(*(self._halt(cid) for cid in list(self._running)))
+            if self._redis is not None:
+                await self._redis.aclose()
+        return self.summaries
+
+    async def _reconcile(self, loaded: list[tuple[ConnectorConfig, tuple[object, ...]]]) -> None:
+        wanted = {config.id: (config, fingerprint) for config, fingerprint in loaded}
+        for connector_id, running in list(self._running.items()):
+            if running.task.done():
+                await self._halt(connector_id)
+            elif connector_id not in wanted or wanted[connector_id][1] != running.fingerprint:
+                logger.info("connector %s changed or was disabled", running.runner.config.name)
+                await self._halt(connector_id)
+        for connector_id, (config, fingerprint) in wanted.items():
+            if connector_id not in self._running:
+                runner = ConnectorRunner(config, layer=self.layer, lease=self._lease(connector_id))
+                task = asyncio.create_task(runner.run(), name=f"connector-{config.name}")
+                self._running[connector_id] = _Running(fingerprint, runner, task)
+
+    async def _halt(self, connector_id: int) -> None:
+        running = self._running.pop(connector_id)
+        running.runner.stop()
+        try:
+            self.summaries.append(await running.task)
+        except Exception:
+            logger.exception("connector %s failed", running.runner.config.name)
+            self.summaries.append(running.runner.summary)

@@ -1,0 +1,312 @@
+"""The worker end to end: the AMI test peer replays real captures over TCP into a running
+``ConnectorRunner``; we assert the history rows and the messages on the layer's groups.
+
+Runs on both channel layers (the ``channel_layers`` fixture) and on whichever database the
+test pass configures (SQLite, then PostgreSQL in ``make test``'s second pass).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+
+from telephony.connectors import connector_config
+from telephony.groups import line_group, supervisor_group, worker_group
+from telephony.models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
+from telephony.worker.leadership import FileLease
+from telephony.worker.runner import ConnectorRunner
+from tests.factories import make_connector
+from tests.support.ami_peer import AmiPeer, error, event_list, strip_greeting, success
+from tests.support.replay import load_capture, timestamped_capture
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+HOLD_22 = "asterisk-22/b_inbound_answered_hold"
+HOLD_11 = "asterisk-11/b_inbound_answered_hold"
+KEY_EVENTS = ["RingStarted", "CommutationStarted", "PutHoldAction", "EndHoldAction", "RingFinished"]
+
+
+def _setup_connector(port: int, dialect: str) -> Connector:
+    connector: Connector = make_connector(port=port, dialect=dialect)
+    tech = "SIP" if dialect == "11" else "PJSIP"
+    for number in ("101", "102", "103"):
+        Extension.objects.create(connector=connector, number=number, device=f"{tech}/{number}")
+    return connector
+
+
+@dataclasses.dataclass
+class Worker:
+    runner: ConnectorRunner
+    peer: AmiPeer
+    connector: Connector
+    layer: Any
+    task: asyncio.Task[Any]
+
+    async def listen(self, *groups: str) -> str:
+        channel: str = await self.layer.new_channel()
+        for group in groups:
+            await self.layer.group_add(group, channel)
+        return channel
+
+    async def messages_until(
+        self, channel: str, predicate: Any, *, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.layer.receive(channel)
+                received.append(message)
+                if predicate(message):
+                    return received
+
+    async def command(self, **command: Any) -> dict[str, Any]:
+        reply_to = await self.layer.new_channel()
+        lines = command.pop("lines", ["101"])
+        await self.layer.group_send(
+            worker_group(self.connector.pk),
+            {
+                "type": "command.run",
+                "request_id": "r1",
+                "reply_to": reply_to,
+                "user_id": 1,
+                "lines": lines,
+                "command": command,
+            },
+        )
+        async with asyncio.timeout(5):
+            result: dict[str, Any] = await self.layer.receive(reply_to)
+        return result
+
+
+async def start_worker(
+    peer: AmiPeer, dialect: str, tmp_path: Path, *, port: int | None = None
+) -> Worker:
+    peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    connector = await sync_to_async(_setup_connector)(port or peer.port, dialect)
+    config = await sync_to_async(connector_config)(connector)
+    config = dataclasses.replace(config, ami=peer.config())
+    layer = get_channel_layer()
+    runner = ConnectorRunner(config, layer=layer, lease=FileLease(connector.pk, directory=tmp_path))
+    task = asyncio.create_task(runner.run())
+    await peer.wait_logged_in()
+    await peer.wait_for_action("CoreShowChannels")
+    # The runner joins the worker group once it serves; let it.
+    await asyncio.sleep(0.1)
+    return Worker(runner, peer, connector, layer, task)
+
+
+@pytest.fixture
+async def worker(
+    ami_peer: AmiPeer, channel_layers: dict[str, Any], tmp_path: Path
+) -> AsyncIterator[Worker]:
+    running = await start_worker(ami_peer, "12", tmp_path)
+    yield running
+    running.runner.stop()
+    await asyncio.wait_for(running.task, 10)
+
+
+def names(messages: list[dict[str, Any]], line: str | None = None) -> list[str]:
+    return [
+        m["event"]["event"]
+        for m in messages
+        if m.get("type") == "call.event" and (line is None or m["event"]["line"] == line)
+    ]
+
+
+def is_finished(line: str) -> Any:
+    def check(message: dict[str, Any]) -> bool:
+        event = message.get("event") or {}
+        return event.get("event") == "RingFinished" and event.get("line") == line
+
+    return check
+
+
+def only_key_events(sequence: list[str]) -> list[str]:
+    return [name for name in sequence if name in KEY_EVENTS]
+
+
+async def test_an_answered_held_call_is_saved_and_published_to_its_line(worker: Worker) -> None:
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    line_102 = await worker.listen(line_group(worker.connector.pk, "102"))
+    supervisors = await worker.listen(supervisor_group(worker.connector.pk))
+
+    # With the PBX's own timestamps (timestampevents=yes) a fast replay keeps real durations.
+    await worker.peer.replay(timestamped_capture(HOLD_22))
+    received = await worker.messages_until(line_101, is_finished("101"))
+
+    assert only_key_events(names(received)) == KEY_EVENTS
+    events = [m["event"] for m in received]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert {e["call_id"] for e in events} == {events[0]["call_id"]}
+    assert events[0]["caller_number"] == "+15551230001"
+    assert events[-1]["disposition"] == "answered"
+    seen_by_supervisor = await worker.messages_until(supervisors, is_finished("101"))
+    assert names(seen_by_supervisor) == names(received)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.3):
+            await worker.layer.receive(line_102)
+
+    record = await CallRecord.objects.aget(line="101")
+    assert record.direction == "incoming"
+    assert record.disposition == "answered"
+    assert record.hold_count == 1
+    assert 3 <= record.hold_seconds <= 7  # truth.md: 101 held for 5 s
+    assert record.answered_at is not None and record.ended_at is not None
+    stored = [e async for e in CallEvent.objects.filter(record=record).order_by("seq")]
+    assert [e.name for e in stored] == names(received)
+    assert [e.payload for e in stored] == events
+
+
+async def test_legacy_asterisk_11_call_gives_the_same_history(
+    ami_peer: AmiPeer, channel_layers: dict[str, Any], tmp_path: Path
+) -> None:
+    worker = await start_worker(ami_peer, "11", tmp_path)
+    try:
+        line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+        await worker.peer.replay(strip_greeting(load_capture(HOLD_11)))
+        received = await worker.messages_until(line_101, is_finished("101"))
+        assert only_key_events(names(received)) == KEY_EVENTS
+        record = await CallRecord.objects.aget(line="101")
+        assert (record.disposition, record.hold_count) == ("answered", 1)
+    finally:
+        worker.runner.stop()
+        await asyncio.wait_for(worker.task, 10)
+
+
+async def test_replaying_the_same_call_again_creates_no_duplicates(worker: Worker) -> None:
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    capture = strip_greeting(load_capture("asterisk-22/c_inbound_no_answer"))
+    await worker.peer.replay(capture)
+    first = await worker.messages_until(line_101, is_finished("101"))
+    assert names(first)[-1] == "RingFinished"
+
+    # A second worker process would rebuild its model from scratch: so does a new tracker.
+    worker.runner.tracker = type(worker.runner.tracker)(
+        worker.runner.tracker.lines, connector=str(worker.connector.pk)
+    )
+    await worker.peer.replay(capture)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1.0):
+            await worker.layer.receive(line_101)
+
+    assert await CallRecord.objects.filter(line="101").acount() == 1
+    record = await CallRecord.objects.aget(line="101")
+    assert record.disposition == "missed"
+    assert await CallEvent.objects.filter(record=record).acount() == len(first)
+
+
+def _live_part(name: str, before: str) -> bytes:
+    """The capture up to (not including) the first ``before`` event: the call is live."""
+    data = strip_greeting(load_capture(name))
+    return data[: data.index(before.encode())]
+
+
+async def test_hang_up_command_sends_hangup_for_the_operators_channel(worker: Worker) -> None:
+    worker.peer.answer("Hangup", success("Channel Hungup"))
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+    call_id = received[0]["event"]["call_id"]
+
+    result = await worker.command(verb="hang_up", line="101", call_id=call_id)
+
+    assert result["ok"] is True, result
+    action = await worker.peer.wait_for_action("Hangup")
+    assert (action.get("Channel") or "").startswith("PJSIP/101-")
+    assert action.action_id
+
+
+async def test_asterisk_errors_come_back_with_asterisks_message(worker: Worker) -> None:
+    worker.peer.answer("Hangup", error("No such channel"))
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+
+    result = await worker.command(
+        verb="hang_up", line="101", call_id=received[0]["event"]["call_id"]
+    )
+
+    assert result == {
+        "type": "command.result",
+        "request_id": "r1",
+        "ok": False,
+        "code": "pbx-error",
+        "message": "No such channel",
+    }
+
+
+async def test_commands_on_other_lines_and_injections_never_reach_the_pbx(worker: Worker) -> None:
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+    call_id = received[0]["event"]["call_id"]
+    before = len(worker.peer.actions)
+
+    # operator_102 owns line 102 only; the call is on 101.
+    foreign = await worker.command(verb="hang_up", line="101", call_id=call_id, lines=["102"])
+    wrong_line = await worker.command(verb="hang_up", line="102", call_id=call_id, lines=["102"])
+    injection = await worker.command(
+        verb="blind_transfer",
+        line="101",
+        call_id=call_id,
+        target="101\r\nAction: Command\r\nCommand: core stop now",
+    )
+
+    assert foreign["code"] == "not-your-call"
+    assert wrong_line["code"] == "not-your-call"
+    assert injection["code"] == "invalid-input"
+    await asyncio.sleep(0.2)
+    assert worker.peer.actions[before:] == [
+        a for a in worker.peer.actions[before:] if a.name == "Ping"
+    ]
+
+
+async def test_make_call_originates_from_the_operators_device(worker: Worker) -> None:
+    worker.peer.answer("Originate", success("Originate successfully queued"))
+
+    result = await worker.command(verb="make_call", line="101", target="+15559870001")
+
+    assert result["ok"] is True
+    action = await worker.peer.wait_for_action("Originate")
+    assert action.get("Channel") == "PJSIP/101"
+    assert action.get("Exten") == "+15559870001"
+    assert action.get("Context") == "from-internal"
+
+
+async def test_calls_that_ended_while_disconnected_are_finished_on_resync(worker: Worker) -> None:
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    await worker.messages_until(line_101, lambda m: m["event"]["event"] == "CommutationStarted")
+
+    await worker.peer.drop(mid_packet=True)
+    await worker.peer.wait_logged_in(sessions=2)
+    finished = await worker.messages_until(line_101, is_finished("101"))
+
+    assert names(finished)[-1] == "RingFinished"
+    record = await CallRecord.objects.aget(line="101")
+    assert record.ended_at is not None
+    assert record.disposition == "answered"
+
+
+async def test_status_row_follows_the_pbx_link(worker: Worker) -> None:
+    async with asyncio.timeout(5):
+        while not await ConnectorStatus.objects.filter(  # noqa: ASYNC110 - polls the database
+            connector=worker.connector, connected=True
+        ).aexists():
+            await asyncio.sleep(0.05)
+    status = await ConnectorStatus.objects.aget(connector=worker.connector)
+    assert status.worker_host
+    assert status.since is not None
