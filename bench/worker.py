@@ -52,7 +52,7 @@ def burst_repeated(events: int) -> tuple[bytes, int]:
     return b"".join(parts), per * repetitions
 
 
-async def run(events: int) -> dict[str, object]:
+async def run(events: int, rate: float | None = None) -> dict[str, object]:  # noqa: PLR0915 - one scenario, top to bottom
     from asgiref.sync import sync_to_async
     from channels.layers import get_channel_layer
 
@@ -92,7 +92,18 @@ async def run(events: int) -> dict[str, object]:
             await asyncio.sleep(0.2)
             baseline = runner.summary.ami_events
             started = time.perf_counter()
-            await peer.replay(data)
+            if rate:
+                # Paced like a busy PBX: keep the bytes sent on `rate` events/s.
+                bytes_per_second = len(data) / total * rate
+                sent = 0
+                while sent < len(data):
+                    due = int((time.perf_counter() - started) * bytes_per_second) + 1
+                    if due > sent:
+                        await peer.send(data[sent:due])
+                        sent = due
+                    await asyncio.sleep(0.005)
+            else:
+                await peer.replay(data)
             while runner.summary.ami_events - baseline < total or runner._queue.qsize():
                 await asyncio.sleep(0.01)
             # Wait for the writer to finish the last batch.
@@ -115,6 +126,7 @@ async def run(events: int) -> dict[str, object]:
 
     return {
         "events": total,
+        "input_rate": rate or "full-speed",
         "events_per_s": round(total / elapsed),
         "call_events": runner.summary.call_events,
         "records": records,
@@ -129,6 +141,11 @@ async def run(events: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument(
+        "--rate",
+        default="full,14000",
+        help="comma list of input rates in events/s ('full' = as fast as TCP takes it)",
+    )
     args = parser.parse_args()
     if os.environ["DATABASE_URL"].startswith("postgres"):
         ensure_database(os.environ["DATABASE_URL"])
@@ -137,7 +154,9 @@ def main() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    print(json.dumps(asyncio.run(run(args.events))))
+    for rate in args.rate.split(","):
+        paced = None if rate.strip() == "full" else float(rate)
+        print(json.dumps(asyncio.run(run(args.events, paced))), flush=True)
 
 
 if __name__ == "__main__":

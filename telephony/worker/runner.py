@@ -211,21 +211,32 @@ class ConnectorRunner:
     # -- writing ---------------------------------------------------------------------------
 
     async def _write_loop(self) -> None:
-        finished = False
-        while not finished:
-            first = await self._queue.get()
-            batches = [] if first is None else [first]
-            finished = first is None
-            while not finished and len(batches) < MAX_BATCH and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    finished = True
-                else:
-                    batches.append(item)
-            if batches:
-                await self._save_and_publish(batches)
+        """Save batches in order; a second task publishes each saved batch in order.
 
-    async def _save_and_publish(self, batches: list[Batch]) -> None:
+        Publishing batch N overlaps with saving batch N+1: both are round trips to other
+        servers, and a burst's latency is their sum otherwise.
+        """
+        saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None] = asyncio.Queue()
+        publisher = asyncio.create_task(self._publish_loop(saved), name="publish")
+        finished = False
+        try:
+            while not finished:
+                first = await self._queue.get()
+                batches = [] if first is None else [first]
+                finished = first is None
+                while not finished and len(batches) < MAX_BATCH and not self._queue.empty():
+                    item = self._queue.get_nowait()
+                    if item is None:
+                        finished = True
+                    else:
+                        batches.append(item)
+                if batches:
+                    saved.put_nowait((await self._save(batches), batches))
+        finally:
+            saved.put_nowait(None)
+            await publisher
+
+    async def _save(self, batches: list[Batch]) -> list[Outgoing]:
         events = [event for batch in batches for event in batch.events]
         records = [record for batch in batches for record in batch.records]
         reconcile = any(batch.received_at < 0 for batch in batches)
@@ -233,12 +244,19 @@ class ConnectorRunner:
         if reconcile:
             live = self.tracker.live_keys()
             outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
-        await self._publish(outgoing)
-        published = self.clock()
-        self.summary.call_events += len(outgoing)
-        for batch in batches:
-            if batch.received_at >= 0 and batch.events:
-                self.summary.publish_delays.append(published - batch.received_at)
+        return outgoing
+
+    async def _publish_loop(
+        self, saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None]
+    ) -> None:
+        while (item := await saved.get()) is not None:
+            outgoing, batches = item
+            await self._publish(outgoing)
+            published = self.clock()
+            self.summary.call_events += len(outgoing)
+            for batch in batches:
+                if batch.received_at >= 0 and batch.events:
+                    self.summary.publish_delays.append(published - batch.received_at)
 
     async def _publish(self, outgoing: list[Outgoing]) -> None:
         try:

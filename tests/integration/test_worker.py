@@ -58,13 +58,20 @@ class Worker:
     async def messages_until(
         self, channel: str, predicate: Any, *, timeout: float = 5.0
     ) -> list[dict[str, Any]]:
+        """Layer messages, one per call event (``call.events`` lists are unpacked)."""
         received: list[dict[str, Any]] = []
         async with asyncio.timeout(timeout):
             while True:
                 message = await self.layer.receive(channel)
-                received.append(message)
-                if predicate(message):
-                    return received
+                unpacked = (
+                    [{"type": "call.event", "event": e} for e in message["events"]]
+                    if message.get("type") == "call.events"
+                    else [message]
+                )
+                for item in unpacked:
+                    received.append(item)
+                    if predicate(item):
+                        return received
 
     async def command(self, **command: Any) -> dict[str, Any]:
         reply_to = await self.layer.new_channel()
