@@ -6,6 +6,7 @@ in-memory (one-process mode). Per-PBX configuration lives in ``Connector`` rows,
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -91,7 +92,12 @@ else:
             # The worker and the web side write from threads of one process.
             "OPTIONS": {"timeout": 20},
             # A file, not memory: tests start real worker and daphne processes on it.
-            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / ".test-db.sqlite3"))},
+            # One per test run (pid), so parallel runs on one checkout never share it.
+            "TEST": {
+                "NAME": env_str(
+                    "SQLITE_TEST_PATH", str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")
+                )
+            },
         }
     }
 

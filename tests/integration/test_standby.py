@@ -1,0 +1,137 @@
+"""Two real ``ami_worker`` processes on one connector: one leads, the other stands by and
+takes over when the leader is SIGKILLed; no call record is lost or duplicated."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from django.db import connection
+
+from telephony.models import CallRecord, Extension
+from tests.conftest import TEST_REDIS_URL
+from tests.factories import make_connector
+from tests.support.ami_peer import AmiPeer, event_list, strip_greeting
+from tests.support.replay import load_capture
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
+
+ROOT = Path(__file__).resolve().parents[2]
+TTL = 1.0
+MISSED = "asterisk-22/c_inbound_no_answer"
+
+
+def _database_env() -> dict[str, str]:
+    """Point a child process at the database this test uses (the test database)."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"SQLITE_PATH": str(settings["NAME"]), "DATABASE_URL": ""}
+    return {
+        "DATABASE_URL": (
+            f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:"
+            f"{settings['PORT']}/{settings['NAME']}"
+        )
+    }
+
+
+def _setup(port: int) -> int:
+    connector = make_connector(port=port)
+    Extension.objects.create(connector=connector, number="101", device="PJSIP/101")
+    redis.Redis.from_url(TEST_REDIS_URL).delete(f"cti:worker-lease:{connector.pk}")
+    return int(connector.pk)
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+        return _spawn(env, output)
+
+
+def _spawn(env: dict[str, str], output: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - our own manage.py with fixed arguments
+        [
+            sys.executable,
+            "manage.py",
+            "ami_worker",
+            "--connector",
+            "office",
+            "--lease-ttl",
+            str(TTL),
+            "--poll",
+            "0.5",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def _records(**filters: Any) -> int:
+    return await CallRecord.objects.filter(**filters).acount()
+
+
+async def _wait_records(count: int, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while await _records() < count:  # noqa: ASYNC110 - polls the database
+            await asyncio.sleep(0.05)
+
+
+async def test_standby_takes_over_after_the_leader_is_killed(
+    ami_peer: AmiPeer, tmp_path: Path
+) -> None:
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    await sync_to_async(_setup)(ami_peer.port)
+    env = {
+        **os.environ,
+        **await sync_to_async(_database_env)(),
+        "REDIS_URL": TEST_REDIS_URL,
+        "LOG_LEVEL": "INFO",
+    }
+    leader = _start_worker(env, tmp_path / "leader.log")
+    standby: subprocess.Popen[bytes] | None = None
+    try:
+        async with asyncio.timeout(20):
+            await asyncio.to_thread(lambda: None)
+            while not (ami_peer.sessions and ami_peer.sessions[0].logged_in):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        standby = _start_worker(env, tmp_path / "standby.log")
+        await asyncio.sleep(4 * TTL + 2)  # long enough for the standby to start and try
+        assert len(ami_peer.sessions) == 1, "only the leader may ever connect"
+
+        capture = strip_greeting(load_capture(MISSED))
+        await ami_peer.replay(capture)
+        await _wait_records(1)
+
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(5)
+        # The standby sees the lease expire (TTL) and logs in: within twice the TTL, plus
+        # the PBX login round trip.
+        async with asyncio.timeout(2 * TTL + 3):
+            await ami_peer.wait_for(
+                lambda: len(ami_peer.sessions) >= 2 and ami_peer.sessions[1].logged_in
+            )
+        await ami_peer.wait_for_action("CoreShowChannels", count=2)
+        await ami_peer.replay(capture.replace(b"ctilab-", b"second-"))
+        await _wait_records(2)
+        await asyncio.sleep(0.5)
+        assert await _records() == 2
+        assert await _records(disposition="missed", line="101") == 2
+
+        standby.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(standby.wait, 15) == 0
+        output = (tmp_path / "standby.log").read_text()
+        assert "ami_worker stopped: office: leader" in output
+        await ami_peer.wait_for_action("Logoff")
+    finally:
+        for process in (leader, standby):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(5)
