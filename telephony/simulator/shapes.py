@@ -1,0 +1,185 @@
+"""What the simulated PBX says when something happens, as one interface per dialect.
+
+Each method is one moment of a call (a dial begins, a callee answers, a call is hung up)
+and returns the events Asterisk sends for it, in its order, updating the channels' state
+as it goes. ``modern.py`` speaks Asterisk 12-22, ``legacy.py`` Asterisk 1.8/11; the
+shapes follow the byte-exact captures in ``tests/fixtures/ami``. Knows no sockets.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from telephony.ami import Event, Field
+
+from .channels import Bridge, Call, Channel, Dial, OriginateRequest, Party
+
+#: ``Cause-txt`` of the hangup causes the simulator uses (Q.850).
+CAUSES = {
+    0: "Unknown",
+    16: "Normal Clearing",
+    17: "User busy",
+    19: "No user responding",
+    26: "Answered elsewhere",
+}
+
+
+def event(name: str, *fields: Field) -> Event:
+    return Event.from_fields((("Event", name), *fields))
+
+
+def shown(party_value: str | None, placeholder: str = "<unknown>") -> str:
+    """A caller-ID value as Asterisk prints it: a placeholder where it has none."""
+    return placeholder if party_value is None else party_value
+
+
+def caller_id(text: str) -> Party:
+    """``"Name" <number>`` (Originate's ``CallerID``) -> Party; a bare number works too."""
+    text = text.strip()
+    if "<" in text and text.endswith(">"):
+        name, _, number = text[:-1].partition("<")
+        return Party(number.strip() or None, name.strip().strip('"') or None)
+    return Party(text or None, None)
+
+
+class Shapes(abc.ABC):
+    """The events of each call moment in one dialect."""
+
+    #: The greeting line: 22 says ``Asterisk Call Manager/11.0.0``, 11 says ``.../1.3``.
+    greeting: str
+    #: The ``Dialect`` value the call model is pinned to for this shape set.
+    dialect: str
+
+    # -- channels appear -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def arrived(self, channel: Channel) -> list[Event]:
+        """A trunk channel rings in (state Ring)."""
+
+    @abc.abstractmethod
+    def answered_by_dialplan(self, channel: Channel) -> list[Event]:
+        """``Answer()`` in the dialplan (a queue answers its caller first)."""
+
+    @abc.abstractmethod
+    def originated(self, channel: Channel, account: str, shown_as: Party) -> list[Event]:
+        """Originate's first leg is created and takes the CallerID the action gave."""
+
+    @abc.abstractmethod
+    def caller_changed(self, channel: Channel, caller: Party) -> list[Event]:
+        """``NewCallerid``: the outbound CLI is applied once the dialplan runs."""
+
+    # -- dialling --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def dial_began(self, dial: Dial, queue: str | None = None) -> list[Event]:
+        """The callee channel is created and dialled."""
+
+    @abc.abstractmethod
+    def dial_ringing(self, dial: Dial) -> list[Event]:
+        """The callee's phone rings (SIP 180)."""
+
+    @abc.abstractmethod
+    def dial_answered(self, dial: Dial) -> list[Event]:
+        """The callee answers (and the caller is answered if it was not yet)."""
+
+    @abc.abstractmethod
+    def dial_failed(
+        self, dial: Dial, status: str, cause: int, *, caller_cause: int | None
+    ) -> list[Event]:
+        """The dial ends unanswered; ``caller_cause`` also hangs the caller up."""
+
+    @abc.abstractmethod
+    def member_lost(self, dial: Dial) -> list[Event]:
+        """A queue member that was still ringing when another one answered."""
+
+    @abc.abstractmethod
+    def bridged(self, bridge: Bridge, callee: Channel, caller: Channel) -> list[Event]:
+        """The two parties are connected."""
+
+    # -- queues ----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def queue_joined(self, channel: Channel, queue: str) -> list[Event]:
+        """The caller waits in ``queue`` (with music on hold)."""
+
+    @abc.abstractmethod
+    def queue_connected(self, call: Call, caller: Channel, member: Channel) -> list[Event]:
+        """A member answered: the caller leaves the queue and is connected."""
+
+    @abc.abstractmethod
+    def queue_left(self, channel: Channel, queue: str) -> list[Event]:
+        """The caller leaves the queue unanswered (abandon)."""
+
+    # -- during the call -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def hold(self, channel: Channel, peer: Channel | None, on_hold: bool) -> list[Event]:
+        """``channel``'s phone holds (re-INVITE sendonly) or resumes."""
+
+    @abc.abstractmethod
+    def transferred_away(
+        self,
+        call: Call,
+        transferer: Channel,
+        transferee: Channel,
+        exten: str,
+        context: str,
+        *,
+        blind: bool,
+    ) -> list[Event]:
+        """``transferer`` leaves; ``transferee`` goes to ``exten@context`` (to be dialled)."""
+
+    # -- the end ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def hung_up_bridged(
+        self, call: Call, by: Channel, *, requested_by_ami: bool = False
+    ) -> list[Event]:
+        """``by`` hangs up a connected call: every channel of its bridge goes."""
+
+    @abc.abstractmethod
+    def hung_up(self, channel: Channel, cause: int, *, soft: bool = False) -> list[Event]:
+        """One channel outside any bridge hangs up."""
+
+    @abc.abstractmethod
+    def dial_cancelled(self, dial: Dial) -> list[Event]:
+        """The caller gave up while ``dial`` rang: the callee leg is cancelled."""
+
+    # -- actions' answers ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def originate_response(
+        self, request: OriginateRequest, channel: Channel | None, reason: int
+    ) -> Event:
+        """``OriginateResponse``: Success/Reason 4 after the answer, else Failure."""
+
+    @abc.abstractmethod
+    def listed_channel(self, channel: Channel, action_id: str | None) -> Event:
+        """A ``CoreShowChannel`` item."""
+
+    @abc.abstractmethod
+    def channels_listed(self, count: int, action_id: str | None) -> Event:
+        """``CoreShowChannelsComplete``."""
+
+    @abc.abstractmethod
+    def status_item(self, channel: Channel, action_id: str | None) -> Event:
+        """A ``Status`` item."""
+
+    @abc.abstractmethod
+    def status_complete(self, count: int, action_id: str | None) -> Event:
+        """``StatusComplete``."""
+
+    # -- shared helpers --------------------------------------------------------------------
+
+    @staticmethod
+    def peer_of(channel: Channel) -> Channel | None:
+        """The other channel of ``channel``'s bridge, if any."""
+        if channel.bridge is None:
+            return None
+        others = [c for c in channel.bridge.channels if c is not channel]
+        return others[0] if others else None
+
+    @staticmethod
+    def tagged(action_id: str | None) -> Sequence[Field]:
+        return (("ActionID", action_id),) if action_id is not None else ()

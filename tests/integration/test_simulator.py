@@ -1,0 +1,558 @@
+"""The simulated PBX against our own AMI client and call model, over real TCP.
+
+Each test starts a ``Simulator`` on an ephemeral port with its clock shrunk (``time_scale``),
+connects ``AmiClient`` to it, feeds what arrives through ``DialectReader`` and
+``CallTracker`` exactly as the worker does, and checks the call events each scenario must
+give an operator's panel, in both the Asterisk 22 and the Asterisk 11 dialect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from telephony.ami import (
+    AmiActionFailed,
+    AmiClient,
+    AmiConfig,
+    AmiLoginFailed,
+    AmiParser,
+    Event,
+    Greeting,
+    MalformedPacket,
+    Response,
+    make_action,
+)
+from telephony.callmodel import CallRecord, CallTracker, DialectReader, LineEvent
+from telephony.simulator import CUSTOMERS, Kind, Party, Simulator
+
+LINES = ["101", "102"]
+DIALECTS = ["22", "11"]
+#: 1/100 of real time: a 10 s call lasts 0.1 s.
+FAST = 0.01
+WAIT = 5.0
+IVAN = Party("+15551230002", "Иван Петров")
+
+
+class Panel:
+    """What the worker sees: AMI events -> facts -> call events and finished records."""
+
+    def __init__(self, client: AmiClient, dialect: str) -> None:
+        self.client = client
+        self.reader = DialectReader(dialect)
+        self.tracker = CallTracker(LINES, connector="1")
+        self.ami: list[Event] = []
+        self.calls: list[LineEvent] = []
+        self.records: list[CallRecord] = []
+        self._changed = asyncio.Condition()
+
+    async def run(self) -> None:
+        async for event in self.client.events():
+            self.ami.append(event)
+            for fact in self.reader.read(event, time.time()):
+                self.calls.extend(self.tracker.apply(fact))
+            self.records.extend(self.tracker.take_records())
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], bool], seconds: float = WAIT) -> None:
+        async with asyncio.timeout(seconds), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_records(self, count: int) -> None:
+        await self.wait_for(lambda: len(self.records) >= count)
+
+    def names(self, line: str) -> list[str]:
+        return [event.name for event in self.calls if event.line == line]
+
+    def wire(self, line: str, name: str) -> dict[str, Any]:
+        return next(e.to_wire() for e in self.calls if e.line == line and e.name == name)
+
+    def disposition(self, line: str) -> str:
+        return next(str(r.disposition) for r in self.records if r.line == line)
+
+    def ami_named(self, name: str) -> list[Event]:
+        return [event for event in self.ami if event.name == name]
+
+
+def config(simulator: Simulator, **overrides: Any) -> AmiConfig:
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": simulator.port,
+        "username": "cti",
+        "secret": "cti",
+        "connect_timeout": 1.0,
+        "action_timeout": 2.0,
+        "ping_interval": 30.0,
+        "backoff_initial": 0.05,
+        "backoff_max": 0.1,
+    }
+    values.update(overrides)
+    return AmiConfig(**values)
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    dialect: str, *, time_scale: float = FAST, **options: Any
+) -> AsyncIterator[tuple[Simulator, AmiClient, Panel]]:
+    """A started simulator (no schedule unless asked), a logged-in client and its panel."""
+    options.setdefault("schedule", False)
+    simulator = Simulator(
+        port=0, dialect=dialect, lines=LINES, seed=7, time_scale=time_scale, **options
+    )
+    await simulator.start()
+    client = AmiClient(config(simulator))
+    panel = Panel(client, simulator.dialect)
+    runner = asyncio.create_task(client.run())
+    reader = asyncio.create_task(panel.run())
+    try:
+        await client.wait_connected(timeout=WAIT)
+        yield simulator, client, panel
+    finally:
+        client.stop()
+        async with asyncio.timeout(WAIT):
+            await runner
+            await reader
+        await simulator.stop()
+
+
+async def hang_up_when_102_talks(client: AmiClient, panel: Panel, channel: str) -> None:
+    """Cut the call short once 102 is connected (the customer hangs up, via AMI)."""
+    await panel.wait_for(lambda: "CommutationStarted" in panel.names("102"))
+    await client.send_action("Hangup", [("Channel", channel)])
+
+
+async def finish(simulator: Simulator, call_finished: asyncio.Event) -> None:
+    async with asyncio.timeout(WAIT):
+        await call_finished.wait()
+    assert simulator.live_channels() == []
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_inbound_answered_call_rings_connects_and_finishes_answered(dialect: str) -> None:
+    async with connected(dialect) as (simulator, _client, panel):
+        call = await simulator.start_call(Kind.INBOUND, "101", customer=IVAN)
+        await finish(simulator, call.finished)
+        await panel.wait_records(1)
+    assert panel.names("101") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert panel.names("102") == []
+    ring = panel.wire("101", "RingStarted")
+    assert (ring["direction"], ring["caller_number"], ring["callee_number"]) == (
+        "incoming",
+        "+15551230002",
+        "101",
+    )
+    assert panel.records[0].caller_name == "Иван Петров"
+    assert panel.disposition("101") == "answered"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_operator_hold_is_reported_as_put_and_end_hold(dialect: str) -> None:
+    async with connected(dialect) as (simulator, _client, panel):
+        call = await simulator.start_call(Kind.HOLD, "101")
+        await finish(simulator, call.finished)
+        await panel.wait_records(1)
+    assert panel.names("101") == [
+        "RingStarted",
+        "CommutationStarted",
+        "PutHoldAction",
+        "EndHoldAction",
+        "RingFinished",
+    ]
+    assert panel.wire("101", "PutHoldAction")["held_by"] == "line"
+    assert panel.records[0].hold_count == 1
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_unanswered_call_finishes_missed(dialect: str) -> None:
+    async with connected(dialect) as (simulator, _client, panel):
+        call = await simulator.start_call(Kind.MISSED, "102")
+        await finish(simulator, call.finished)
+        await panel.wait_records(1)
+    assert panel.names("102") == ["RingStarted", "RingFinished"]
+    assert panel.disposition("102") == "missed"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_busy_phone_finishes_busy_with_cause_17(dialect: str) -> None:
+    async with connected(dialect) as (simulator, _client, panel):
+        call = await simulator.start_call(Kind.BUSY, "101")
+        await finish(simulator, call.finished)
+        await panel.wait_records(1)
+    assert panel.disposition("101") == "busy"
+    assert {event["Cause"] for event in panel.ami_named("Hangup")} == {"17"}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_queue_rings_all_one_answers_the_other_is_answered_elsewhere(dialect: str) -> None:
+    async with connected(dialect) as (simulator, _client, panel):
+        call = await simulator.start_call(Kind.QUEUE, "102")
+        await finish(simulator, call.finished)
+        await panel.wait_records(2)
+    assert panel.names("101") == ["RingStarted", "RingFinished"]
+    assert panel.names("102") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert panel.disposition("101") == "answered-elsewhere"
+    assert panel.disposition("102") == "answered"
+    assert panel.wire("101", "RingStarted")["queue"] == "support"
+    lost = [
+        e for e in panel.ami_named("Hangup") if e["Channel"].startswith(("PJSIP/101", "SIP/101"))
+    ]
+    assert [e["Cause"] for e in lost] == ["26"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_transfer_scenario_moves_the_call_from_101_to_102(dialect: str) -> None:
+    async with connected(dialect) as (simulator, _client, panel):
+        call = await simulator.start_call(Kind.TRANSFER, "101", to="102")
+        await finish(simulator, call.finished)
+        await panel.wait_records(2)
+    assert panel.names("102") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert panel.disposition("101") == "transferred"
+    assert panel.disposition("102") == "answered"
+    if dialect == "22":
+        assert panel.names("101") == [
+            "RingStarted",
+            "CommutationStarted",
+            "CallTransferred",
+            "RingFinished",
+        ]
+        assert panel.wire("101", "CallTransferred")["transferred_to"] == "102"
+        assert panel.wire("101", "RingFinished")["disposition"] == "transferred"
+        (transfer,) = panel.ami_named("BlindTransfer")
+        assert transfer["Extension"] == "102"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_outbound_call_from_the_phone_is_outgoing_to_the_customer(dialect: str) -> None:
+    async with connected(dialect) as (simulator, _client, panel):
+        call = await simulator.start_call(Kind.OUTBOUND, "102", to="+15559870003")
+        await finish(simulator, call.finished)
+        await panel.wait_records(1)
+    ring = panel.wire("102", "RingStarted")
+    assert (ring["direction"], ring["callee_number"]) == ("outgoing", "+15559870003")
+    assert panel.disposition("102") == "answered"
+
+
+# -- actions from the CTI ---------------------------------------------------------------------
+
+
+def originate(channel: str, number: str) -> Any:
+    return make_action(
+        "Originate",
+        [
+            ("Channel", channel),
+            ("Context", "from-internal"),
+            ("Exten", number),
+            ("Priority", "1"),
+            ("CallerID", f'"{number}" <{number}>'),
+            ("Timeout", "30000"),
+            ("Async", "true"),
+        ],
+    )
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_originate_rings_the_operator_then_calls_the_customer(dialect: str) -> None:
+    device = "PJSIP/101" if dialect == "22" else "SIP/101"
+    async with connected(dialect) as (simulator, client, panel):
+        action = originate(device, "+15559870001")
+        response = await client.send_action(action)
+        assert response.message == "Originate successfully queued"
+        await panel.wait_records(1)
+        assert simulator.live_channels() == []
+        assert [a.name for a in simulator.actions] == ["Login", "Originate"]
+    (done,) = panel.ami_named("OriginateResponse")
+    assert (done["Response"], done["Reason"], done.action_id) == ("Success", "4", action.action_id)
+    assert panel.names("101") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    ring = panel.wire("101", "RingStarted")
+    assert (ring["direction"], ring["callee_number"]) == ("outgoing", "+15559870001")
+    assert panel.disposition("101") == "answered"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_originate_from_an_unknown_device_fails_with_reason_0(dialect: str) -> None:
+    device = "PJSIP/103" if dialect == "22" else "SIP/103"
+    async with connected(dialect) as (simulator, client, panel):
+        await client.send_action(originate(device, "+15559870001"))
+        await panel.wait_for(lambda: bool(panel.ami_named("OriginateResponse")))
+        assert simulator.live_channels() == []
+    (failed,) = panel.ami_named("OriginateResponse")
+    assert (failed["Response"], failed["Reason"]) == ("Failure", "0")
+    assert panel.calls == []
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_hangup_action_on_the_operator_channel_ends_a_live_call(dialect: str) -> None:
+    async with connected(dialect, time_scale=0.2) as (simulator, client, panel):
+        call = await simulator.start_call(Kind.INBOUND, "101")
+        await panel.wait_for(lambda: "CommutationStarted" in panel.names("101"))
+        operator = call.operator_channel("101")
+        assert operator is not None
+        response = await client.send_action("Hangup", [("Channel", operator.name)])
+        assert response.message == "Channel Hungup"
+        await finish(simulator, call.finished)
+        await panel.wait_records(1)
+    assert panel.names("101") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert panel.disposition("101") == "answered"
+    hangups = panel.ami_named("Hangup")
+    assert {e["Channel"] for e in hangups} == {c.name for c in call.channels}
+    if dialect == "22":
+        assert next(e["Channel"] for e in panel.ami_named("BridgeLeave")) == operator.name
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_cti_blind_transfer_action_moves_the_call_to_102(dialect: str) -> None:
+    async with connected(dialect, time_scale=0.2) as (simulator, client, panel):
+        call = await simulator.start_call(Kind.INBOUND, "101")
+        await panel.wait_for(lambda: "CommutationStarted" in panel.names("101"))
+        operator, customer = call.operator_channel("101"), call.customer_channel()
+        assert operator is not None and customer is not None
+        if dialect == "22":
+            fields = [("Channel", operator.name), ("Context", "from-internal"), ("Exten", "102")]
+            response = await client.send_action("BlindTransfer", fields)
+            assert response.message == "Transfer succeeded"
+        else:
+            # Asterisk 11 has no BlindTransfer: the worker redirects the customer instead.
+            fields = [("Channel", customer.name), ("Context", "from-internal"), ("Exten", "102")]
+            fields.append(("Priority", "1"))
+            response = await client.send_action("Redirect", fields)
+            assert response.message == "Redirect successful"
+        await hang_up_when_102_talks(client, panel, customer.name)
+        await finish(simulator, call.finished)
+        await panel.wait_records(2)
+    assert panel.names("102") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert panel.disposition("101") == "transferred"
+    assert panel.disposition("102") == "answered"
+
+
+async def test_blind_transfer_is_an_unknown_command_on_asterisk_11() -> None:
+    async with connected("11") as (_simulator, client, _panel):
+        with pytest.raises(AmiActionFailed) as failure:
+            await client.send_action("BlindTransfer", [("Channel", "SIP/101-00000001")])
+    assert failure.value.response.message.startswith("Invalid/unknown command: BlindTransfer.")
+
+
+@pytest.mark.parametrize(("dialect", "notify"), [("22", "PJSIPNotify"), ("11", "SIPnotify")])
+async def test_phone_notify_hold_and_talk_hold_and_resume_the_call(
+    dialect: str, notify: str
+) -> None:
+    target = ("Endpoint", "101") if dialect == "22" else ("Channel", "SIP/101")
+    async with connected(dialect, time_scale=0.5) as (simulator, client, panel):
+        call = await simulator.start_call(Kind.INBOUND, "101")
+        await panel.wait_for(lambda: "CommutationStarted" in panel.names("101"))
+        await client.send_action(notify, [target, ("Variable", "Event=hold")])
+        await panel.wait_for(lambda: "PutHoldAction" in panel.names("101"))
+        await client.send_action(notify, [target, ("Variable", "Event=talk")])
+        await panel.wait_for(lambda: "EndHoldAction" in panel.names("101"))
+        operator = call.operator_channel("101")
+        assert operator is not None
+        await client.send_action("Hangup", [("Channel", operator.name)])
+        await finish(simulator, call.finished)
+    assert panel.names("101")[2:4] == ["PutHoldAction", "EndHoldAction"]
+
+
+async def test_talk_notify_answers_a_ringing_phone() -> None:
+    async with connected("22", time_scale=1.0) as (simulator, client, panel):
+        call = await simulator.start_call(Kind.INBOUND, "102")
+        await panel.wait_for(lambda: "RingStarted" in panel.names("102"))
+        await client.send_action("PJSIPNotify", [("Endpoint", "102"), ("Variable", "Event=talk")])
+        await panel.wait_for(lambda: "CommutationStarted" in panel.names("102"), seconds=1.0)
+        customer = call.customer_channel()
+        assert customer is not None
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_core_show_channels_lists_exactly_the_live_channels(dialect: str) -> None:
+    async with connected(dialect, time_scale=0.5) as (simulator, client, panel):
+        first = await simulator.start_call(Kind.HOLD, "101")
+        second = await simulator.start_call(Kind.QUEUE, "102")
+        await panel.wait_for(lambda: "CommutationStarted" in panel.names("101"))
+        response, items = await client.collect_list("CoreShowChannels")
+        listed = {item["Channel"] for item in items}
+        live = {channel.name for channel in simulator.live_channels()}
+        assert response.message == "Channels will follow"
+        assert listed == live
+        assert len(listed) >= 4
+        created = {e["Channel"] for e in panel.ami_named("Newchannel")}
+        gone = {e["Channel"] for e in panel.ami_named("Hangup")}
+        assert listed == created - gone
+        await simulator.stop()  # hangs up what is live, then closes the sessions
+    assert first.finished.is_set() and second.finished.is_set()
+
+
+async def test_status_of_an_unknown_channel_is_an_error() -> None:
+    async with connected("22") as (_simulator, client, _panel):
+        with pytest.raises(AmiActionFailed) as failure:
+            await client.send_action("Status", [("Channel", "PJSIP/101-deadbeef")])
+    assert failure.value.response.message == "No such channel"
+
+
+# -- the protocol itself -----------------------------------------------------------------------
+
+
+async def raw_session(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", port)
+
+
+async def read_packets(reader: asyncio.StreamReader, parser: AmiParser, until: bytes) -> list[Any]:
+    data = b""
+    async with asyncio.timeout(WAIT):
+        while until not in data:
+            chunk = await reader.read(65536)
+            if not chunk:
+                break
+            data += chunk
+    return parser.feed(data)
+
+
+async def test_actions_before_login_are_denied_and_a_bad_secret_closes_the_socket() -> None:
+    simulator = Simulator(port=0, schedule=False)
+    async with simulator:
+        reader, writer = await raw_session(simulator.port)
+        parser = AmiParser()
+        writer.write(b"Action: Ping\r\nActionID: p1\r\n\r\n")
+        packets = await read_packets(reader, parser, b"Permission denied")
+        assert isinstance(packets[0], Greeting)
+        assert packets[0].text == "Asterisk Call Manager/11.0.0"
+        assert isinstance(packets[1], Response) and packets[1].message == "Permission denied"
+        writer.write(b"Action: Login\r\nActionID: l1\r\nUsername: cti\r\nSecret: nope\r\n\r\n")
+        packets = await read_packets(reader, parser, b"Authentication failed")
+        assert packets[0].message == "Authentication failed"
+        async with asyncio.timeout(WAIT):
+            assert await reader.read() == b""  # closed, as Asterisk does
+        writer.close()
+        refused = AmiClient(config(simulator, secret="wrong"))
+        with pytest.raises(AmiLoginFailed):
+            async with asyncio.timeout(WAIT):
+                await refused.run()
+
+
+async def test_md5_challenge_login_and_unknown_action_answer() -> None:
+    async with Simulator(port=0, schedule=False, secret="s3cret") as simulator:
+        reader, writer = await raw_session(simulator.port)
+        parser = AmiParser()
+        writer.write(b"Action: Challenge\r\nActionID: c1\r\nAuthType: MD5\r\n\r\n")
+        (_greeting, challenge) = await read_packets(reader, parser, b"Challenge: ")
+        key = hashlib.md5(f"{challenge['Challenge']}s3cret".encode(), usedforsecurity=False)
+        login = "Action: Login\r\nActionID: l1\r\nAuthType: MD5\r\nUsername: cti\r\n"
+        writer.write(f"{login}Key: {key.hexdigest()}\r\n\r\n".encode())
+        packets = await read_packets(reader, parser, b"Fully Booted")
+        assert packets[0].message == "Authentication accepted"
+        writer.write(b"Action: NoSuchAction\r\nActionID: u1\r\n\r\n")
+        (unknown,) = await read_packets(reader, parser, b"ListCommands")
+        assert unknown.message == (
+            "Invalid/unknown command: NoSuchAction. "
+            "Use Action: ListCommands to show available commands."
+        )
+        writer.write(b"Action: Logoff\r\nActionID: o1\r\n\r\n")
+        (goodbye,) = await read_packets(reader, parser, b"fish")
+        assert goodbye.status == "Goodbye"
+        writer.close()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_every_scenario_is_well_formed_and_leaves_no_channel_behind(dialect: str) -> None:
+    """All scenarios at once on a raw socket: no packet our parser calls malformed, and
+    every channel that was created was hung up."""
+    async with Simulator(port=0, dialect=dialect, schedule=False, seed=3, time_scale=FAST) as sim:
+        reader, writer = await raw_session(sim.port)
+        writer.write(b"Action: Login\r\nActionID: 1\r\nUsername: cti\r\nSecret: cti\r\n\r\n")
+        parser = AmiParser()
+        packets = await read_packets(reader, parser, b"Fully Booted\r\n\r\n")
+        calls = [await sim.start_call(kind, "101") for kind in Kind]
+        calls.append(await sim.start_call(Kind.QUEUE, "102", customer=CUSTOMERS[3]))
+        async with asyncio.timeout(WAIT):
+            for call in calls:
+                await call.finished.wait()
+        writer.write(b"Action: Ping\r\nActionID: last\r\n\r\n")
+        packets += await read_packets(reader, parser, b"ActionID: last")
+        writer.close()
+    assert not [p for p in packets if isinstance(p, MalformedPacket)]
+    events = [p for p in packets if isinstance(p, Event)]
+    created = {e["Uniqueid"] for e in events if e.name == "Newchannel"}
+    hung_up = {e["Uniqueid"] for e in events if e.name == "Hangup"}
+    assert created and created == hung_up
+    assert sim.live_channels() == []
+    if dialect == "11":
+        assert not any("Linkedid" in e for e in events)
+        assert {"Dial", "Bridge", "Join", "Leave"} <= {e.name for e in events}
+    else:
+        assert all(e["Linkedid"].startswith("sim-") for e in events if e.name == "Newchannel")
+        assert {"DialBegin", "BridgeEnter", "QueueCallerJoin", "AgentConnect"} <= {
+            e.name for e in events
+        }
+
+
+# -- the schedule -------------------------------------------------------------------------------
+
+
+def test_the_same_seed_picks_the_same_calls() -> None:
+    def picks(seed: int) -> list[Any]:
+        simulator = Simulator(port=0, seed=seed, lines=["101", "102", "103"])
+        assert simulator.schedule is not None
+        return [
+            (simulator.schedule.pick(), simulator.scenarios.customer(), simulator.scenarios.plan())
+            for _ in range(30)
+        ]
+
+    assert picks(42) == picks(42)
+    assert picks(42) != picks(43)
+    assert len({kind for (kind, _line), _c, _p in picks(42)}) >= 5
+
+
+async def test_schedule_starts_calls_on_its_own() -> None:
+    async with connected("22", schedule=True, every=0.05) as (simulator, _client, panel):
+        await panel.wait_for(lambda: len(panel.records) >= 3)
+        assert simulator.calls_started >= 3
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(ValueError, match="dialect"):
+        Simulator(dialect="99")
+    with pytest.raises(ValueError, match="line"):
+        Simulator(lines=[])
+    with pytest.raises(ValueError, match="rate"):
+        Simulator(rate=0)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_park_redirect_back_atxfer_and_member_actions_are_answered(dialect: str) -> None:
+    device = "PJSIP/101" if dialect == "22" else "SIP/101"
+    async with connected(dialect, time_scale=0.2) as (simulator, client, panel):
+        paused = await client.send_action("QueuePause", [("Interface", device), ("Paused", "true")])
+        assert paused.message == "Interface paused successfully"
+        await client.send_action("DBPut", [("Family", "DND"), ("Key", "101"), ("Val", "YES")])
+        deleted = await client.send_action("DBDel", [("Family", "DND"), ("Key", "101")])
+        assert deleted.message == "Key deleted successfully"
+        call = await simulator.start_call(Kind.INBOUND, "101")
+        await panel.wait_for(lambda: "CommutationStarted" in panel.names("101"))
+        operator, customer = call.operator_channel("101"), call.customer_channel()
+        assert operator is not None and customer is not None
+        dtmf = await client.send_action("PlayDTMF", [("Channel", operator.name), ("Digit", "5")])
+        assert dtmf.message == "DTMF successfully queued"
+        parker = "TimeoutChannel" if dialect == "22" else "Channel2"
+        await client.send_action("Park", [("Channel", customer.name), (parker, operator.name)])
+        await panel.wait_for(lambda: "PutHoldAction" in panel.names("101"))
+        back = [("Channel", customer.name), ("Context", "from-internal"), ("Exten", "101")]
+        await client.send_action("Redirect", [*back, ("Priority", "1")])
+        await panel.wait_for(lambda: "EndHoldAction" in panel.names("101"))
+        target = [("Channel", operator.name), ("Context", "from-internal"), ("Exten", "102")]
+        queued = await client.send_action("Atxfer", target)
+        assert queued.message == "Atxfer successfully queued"
+        await hang_up_when_102_talks(client, panel, customer.name)
+        await finish(simulator, call.finished)
+        await panel.wait_records(2)
+    assert panel.names("102") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert panel.disposition("101") == "transferred"
+    assert panel.ami_named("QueueMemberPause" if dialect == "22" else "QueueMemberPaused")
