@@ -47,5 +47,6 @@ async def publish_status(
 ) -> None:
     """Tell panels that the PBX link went up or down."""
     await layer.group_send(
-        status_group(connector_id), {"type": "connector.status", "status": status}
+        status_group(connector_id),
+        {"type": "connector.status", "connector": connector_id, "status": status},
     )
