@@ -1,0 +1,210 @@
+"""The operator panel's WebSocket (``/ws/cti/``): authenticate, join the right groups, relay
+call events and status, and carry browser commands to the worker and its answers back.
+
+Owns the socket's life and the command round trip; the message grammar lives in
+``panel_protocol`` and every database read in ``panel_queries``. Never talks to the PBX:
+commands go to ``worker.<connector>`` as ``command.run`` and come back as ``command.result``.
+The protocol is documented in docs/websocket-api.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from . import panel_queries, panel_routing
+from .commands import CommandRejected
+from .groups import worker_group
+from .panel_protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+#: Results remembered after their request finished, for a worker's late second answer
+#: (an Originate that failed after it was accepted).
+_LATE_RESULTS = 64
+
+_load_audience = database_sync_to_async(panel_queries.load_audience)
+_hello = database_sync_to_async(panel_queries.hello)
+_snapshot = database_sync_to_async(panel_queries.snapshot)
+_last_sequences = database_sync_to_async(panel_queries.last_sequences)
+_route = database_sync_to_async(panel_routing.route)
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """One operator's (or supervisor's) panel socket."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.audience: panel_queries.Audience | None = None
+        self.bucket = TokenBucket(
+            _setting("CTI_COMMAND_RATE", 10), _setting("CTI_COMMAND_BURST", 20), time.monotonic()
+        )
+        # request_id -> (client id, future of the worker's command.result)
+        self.pending: dict[str, tuple[str | int, asyncio.Future[dict[str, Any]]]] = {}
+        self.finished: OrderedDict[str, str | int] = OrderedDict()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    # -- socket life -----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        supervise = query.get("supervise", [""])[-1].lower() in {"1", "true", "yes"}
+        audience = await _load_audience(user, supervise)
+        if audience is None:
+            await self._refuse(CLOSE_FORBIDDEN)
+            return
+        self.audience = audience
+        # Join before reading the snapshot: an event in between arrives after the hello,
+        # and the client drops it by its sequence number, instead of it being lost.
+        for group in audience.groups():
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups.append(group)
+        await self.accept()
+        since = parse_since(query.get("since", [""])[-1])
+        limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))
+        await self.send_json(await _hello(audience, since, limit))
+
+    async def _refuse(self, code: int) -> None:
+        # Accept first: a close before the handshake reaches the browser as a bare HTTP 403,
+        # without the code that tells a login problem from a missing extension.
+        await self.accept()
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        self.tasks.clear()
+        self.pending.clear()
+
+    # -- browser -> server -----------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.audience is None:
+            return
+        max_bytes = int(_setting("CTI_MAX_MESSAGE_BYTES", 4096))
+        try:
+            request = parse_message(text_data, max_bytes=max_bytes)
+        except BadMessage as bad:
+            if self.bucket.take(time.monotonic()):
+                await self._reply(bad.client_id, ok=False, code=bad.code, message=bad.message)
+            else:
+                await self._rate_limited(bad.client_id)
+            return
+        if not self.bucket.take(time.monotonic()):
+            await self._rate_limited(request.client_id)
+            return
+        if request.verb is None:  # QueryActiveCallSnapshot: answered here, from the database
+            snapshot = await _snapshot(self.audience)
+            last_seq = await _last_sequences(self.audience)
+            await self._reply(request.client_id, ok=True, snapshot=snapshot, last_seq=last_seq)
+            return
+        if len(self.tasks) >= int(_setting("CTI_MAX_PENDING_COMMANDS", 32)):
+            await self._rate_limited(request.client_id)
+            return
+        task = asyncio.create_task(self._run(request))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run(self, request: PanelRequest) -> None:
+        """Route one command to its worker and wait for the answer (or the timeout)."""
+        assert self.audience is not None  # noqa: S101 - set before any receive
+        try:
+            routed = await _route(self.audience, request)
+        except CommandRejected as rejected:
+            await self._reply(
+                request.client_id, ok=False, code=rejected.code, message=str(rejected)
+            )
+            return
+        request_id = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.pending[request_id] = (request.client_id, future)
+        try:
+            await self.channel_layer.group_send(
+                worker_group(routed.connector_id),
+                {
+                    "type": "command.run",
+                    "request_id": request_id,
+                    "reply_to": self.channel_name,
+                    "user_id": self.audience.user_id,
+                    "lines": routed.lines,
+                    "command": routed.command,
+                },
+            )
+            async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
+                result = await future
+        except TimeoutError:
+            result = {"ok": False, "code": "timeout", "message": "the PBX worker did not answer"}
+        except Exception:  # the channel layer itself failed (Redis down): say so, keep the socket
+            logger.exception("cannot pass command %s to the worker", request.name)
+            result = {"ok": False, "code": "internal-error", "message": "the command was not sent"}
+        finally:
+            self.pending.pop(request_id, None)
+            self.finished[request_id] = request.client_id
+            while len(self.finished) > _LATE_RESULTS:
+                self.finished.popitem(last=False)
+        ok = bool(result.get("ok"))
+        await self._reply(
+            request.client_id,
+            ok=ok,
+            code=None if ok else str(result.get("code") or "pbx-error"),
+            message=result.get("message"),
+        )
+
+    async def _reply(self, client_id: str | int | None, *, ok: bool, **fields: Any) -> None:
+        reply = {"type": "result", "id": client_id, "ok": ok}
+        reply.update((key, value) for key, value in fields.items() if value is not None)
+        await self.send_json(reply)
+
+    async def _rate_limited(self, client_id: str | int | None) -> None:
+        await self._reply(client_id, ok=False, code="rate-limited", message="too many commands")
+
+    # -- channel layer -> browser ----------------------------------------------------------
+
+    async def call_event(self, message: dict[str, Any]) -> None:
+        await self.send_json({"type": "call.event", "event": message["event"]})
+
+    async def call_events(self, message: dict[str, Any]) -> None:
+        """A worker batch (one per group and save): each event goes out on its own, in order."""
+        for event in message["events"]:
+            await self.send_json({"type": "call.event", "event": event})
+
+    async def connector_status(self, message: dict[str, Any]) -> None:
+        status = message.get("status") or {}
+        connector = message.get("connector", status.get("connector"))
+        if connector is None and self.audience and len(self.audience.connector_ids) == 1:
+            connector = self.audience.connector_ids[0]
+        await self.send_json({"type": "connector.status", "connector": connector, "status": status})
+
+    async def command_result(self, message: dict[str, Any]) -> None:
+        request_id = str(message.get("request_id"))
+        waiting = self.pending.get(request_id)
+        if waiting is not None:
+            if not waiting[1].done():
+                waiting[1].set_result(message)
+            return
+        client_id = self.finished.get(request_id)
+        if client_id is None:
+            logger.debug("result for an unknown request %s", request_id)
+            return
+        ok = bool(message.get("ok"))
+        code = None if ok else str(message.get("code") or "pbx-error")
+        await self._reply(client_id, ok=ok, code=code, message=message.get("message"), final=True)

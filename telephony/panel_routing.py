@@ -1,0 +1,121 @@
+"""Where a browser command goes: its connector, line and worker verb, after the ownership and
+number checks that need the database.
+
+Synchronous ORM code, called through ``database_sync_to_async``. Ownership is decided here
+(and again by the worker): a user acts on the live calls of their own lines, a
+``telephony.supervise`` user on any line. Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from .callmodel.events import CallState
+from .commands import CommandRejected, check_number
+from .connectors import connector_config
+from .models import CallRecord, Connector, ConnectorStatus, Extension
+from .panel_protocol import PanelRequest
+from .panel_queries import Audience
+
+_Row = TypeVar("_Row", bound=Model)
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """A command ready for ``worker.<connector>``."""
+
+    connector_id: int
+    command: dict[str, Any]
+    lines: list[str]
+
+
+def route(audience: Audience, request: PanelRequest) -> Routed:
+    """Check a command against the database and pick its connector and line.
+
+    Raises:
+        CommandRejected: not-your-call, invalid-number, invalid-state, invalid-input,
+            pbx-unreachable (the worker reported the PBX lost).
+    """
+    assert request.verb is not None  # noqa: S101 - local commands never get here
+    verb = request.verb
+    if request.call_id is not None:
+        record = _own_live_record(audience, request)
+        connector_id, line = int(record.connector_id or 0), record.line
+        if request.name == "HoldCall":
+            verb = _hold_toggle(record.state)
+    else:
+        connector_id, line = _own_line(audience, request)
+    connector = Connector.objects.prefetch_related("extensions").get(pk=connector_id)
+    target = None
+    if request.target is not None:
+        target = check_number(connector_config(connector), request.target)
+    status = ConnectorStatus.objects.filter(connector_id=connector_id).first()
+    if status is not None and not status.connected:
+        raise CommandRejected("pbx-unreachable", status.last_error or "the PBX is not connected")
+    if audience.can_supervise:
+        lines = [extension.number for extension in connector.extensions.all()]
+    else:
+        lines = [own.number for own in audience.lines if own.connector_id == connector_id]
+    command = {
+        "verb": verb,
+        "line": line,
+        "call_id": request.call_id,
+        "target": target,
+        "digits": request.digits,
+        "enabled": request.enabled,
+        "queue": None,
+        "reason": None,
+    }
+    return Routed(connector_id, command, lines)
+
+
+def _scoped(query: QuerySet[_Row], request: PanelRequest, line_field: str) -> QuerySet[_Row]:
+    if request.connector is not None:
+        query = query.filter(connector_id=request.connector)
+    if request.line is not None:
+        query = query.filter(**{line_field: request.line})
+    return query
+
+
+def _own_live_record(audience: Audience, request: PanelRequest) -> CallRecord:
+    records = _scoped(
+        CallRecord.objects.filter(call_id=request.call_id, ended_at__isnull=True), request, "line"
+    )
+    if not audience.can_supervise:
+        own = Q(pk__in=[])
+        for line in audience.lines:
+            own |= Q(connector_id=line.connector_id, line=line.number)
+        records = records.filter(own)
+    found = list(records[:10])
+    if not found:
+        raise CommandRejected("not-your-call", "that call is not live on your line")
+    # A supervisor watching both ends of an internal call acts on their own end first.
+    mine = [record for record in found if audience.owns(record.connector_id, record.line)]
+    return (mine or found)[0]
+
+
+def _own_line(audience: Audience, request: PanelRequest) -> tuple[int, str]:
+    candidates = [
+        (line.connector_id, line.number)
+        for line in audience.lines
+        if request.line in {None, line.number} and request.connector in {None, line.connector_id}
+    ]
+    if not candidates and audience.can_supervise and request.line is not None:
+        extensions = _scoped(Extension.objects.all(), request, "number")
+        candidates = list(extensions.values_list("connector_id", "number")[:2])
+    if not candidates:
+        raise CommandRejected("not-your-call", "that line is not yours")
+    if len(candidates) > 1:
+        raise CommandRejected("invalid-input", "you have several lines: say which (line)")
+    return candidates[0]
+
+
+def _hold_toggle(state: str) -> str:
+    if state == CallState.CONNECTED:
+        return "hold"
+    if state == CallState.HELD:
+        return "unhold"
+    raise CommandRejected("invalid-state", f"a {state} call can be neither held nor resumed")

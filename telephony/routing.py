@@ -1,0 +1,9 @@
+"""WebSocket routes of the app: the operator panel's socket."""
+
+from django.urls import path
+
+from .consumers import CtiConsumer
+
+websocket_urlpatterns = [
+    path("ws/cti/", CtiConsumer.as_asgi()),
+]
