@@ -143,14 +143,29 @@ def _notify(config: ConnectorConfig, line: str, event: str) -> Action:
     return make_action("PJSIPNotify", [("Endpoint", endpoint), ("Variable", f"Event={event}")])
 
 
+def _peer(call: CallView | None, missing: str) -> str:
+    """The other party's channel, or a refusal when the model has not seen it yet."""
+    if call is None or not call.peer_channel:
+        raise CommandRejected("unsupported", missing)
+    return call.peer_channel
+
+
+def _redirect(config: ConnectorConfig, channel: str, exten: str) -> Action:
+    """Send ``channel`` to ``exten`` in the connector's originate context."""
+    fields = [
+        ("Channel", channel),
+        ("Context", config.originate_context),
+        ("Exten", exten),
+        ("Priority", "1"),
+    ]
+    return make_action("Redirect", fields)
+
+
 def _hold(config: ConnectorConfig, command: Command, call: CallView | None) -> list[Action]:
     if config.hold_method == "phone-notify":
         return [_notify(config, command.line, "hold")]
     if config.hold_method == "park":
-        assert call is not None  # noqa: S101 - checked in build_actions
-        if not call.peer_channel:
-            raise CommandRejected("unsupported", "the other party is not known yet")
-        fields = [("Channel", call.peer_channel)]
+        fields = [("Channel", _peer(call, "the other party is not known yet"))]
         if config.is_legacy:
             fields.append(("Channel2", _channel(call)))
         else:
@@ -165,17 +180,8 @@ def _unhold(config: ConnectorConfig, command: Command, call: CallView | None) ->
     if config.hold_method == "phone-notify":
         return [_notify(config, command.line, "talk")]
     if config.hold_method == "park":
-        assert call is not None  # noqa: S101 - checked in build_actions
-        if not call.peer_channel:
-            raise CommandRejected("unsupported", "the parked party is not known")
         # Bring the parked party back to the operator's extension.
-        fields = [
-            ("Channel", call.peer_channel),
-            ("Context", config.originate_context),
-            ("Exten", command.line),
-            ("Priority", "1"),
-        ]
-        return [make_action("Redirect", fields)]
+        return [_redirect(config, _peer(call, "the parked party is not known"), command.line)]
     raise CommandRejected("unsupported", "hold is not configured for this PBX")
 
 
@@ -185,16 +191,7 @@ def _blind_transfer(
     target = check_number(config, command.target)
     if config.is_legacy:
         # Asterisk 11 has no BlindTransfer action: redirect the other party instead.
-        assert call is not None  # noqa: S101 - checked in build_actions
-        if not call.peer_channel:
-            raise CommandRejected("unsupported", "the other party is not known yet")
-        fields = [
-            ("Channel", call.peer_channel),
-            ("Context", config.originate_context),
-            ("Exten", target),
-            ("Priority", "1"),
-        ]
-        return [make_action("Redirect", fields)]
+        return [_redirect(config, _peer(call, "the other party is not known yet"), target)]
     fields = [("Channel", _channel(call)), ("Context", config.originate_context), ("Exten", target)]
     return [make_action("BlindTransfer", fields)]
 
