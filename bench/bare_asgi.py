@@ -3,7 +3,7 @@
 No authentication, no database, no origin check: a socket at ``/ws/bare/<group>/`` joins that
 group and relays each ``call.event`` as the operator socket does. Served by daphne
 (``daphne bench.bare_asgi:application``) with the project's settings, so the channel layer
-(``REDIS_URL``, ``CHANNEL_CAPACITY``) is the same one.
+(``REDIS_URL``; ``CHANNEL_CAPACITY`` with ``--layer core``) is the same one.
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@ just before ``group_send`` to the client's receipt; loss is counted per line fro
 sequence numbers. ``bare_*`` is the same fan-out through ``bench/bare_asgi.py`` (no auth, no
 database) in the same run. Prints, never asserts.
 
-channels-redis drops a message silently when the receiving channel already holds
-``capacity`` messages (``CHANNEL_CAPACITY``, 1000 in our settings, 100 in the library). All
-sockets of a daphne process share one such channel, and the *sender's* capacity setting is
-the one checked, so the publisher here uses the project's settings as the worker does. The
-per-line sequence numbers make a drop visible as ``lost`` (``lost_by_second`` shows when).
-``--layer pubsub`` runs both servers on channels-redis's pub/sub layer instead.
+The servers and the publisher use the project's settings, so the channel layer is the one
+production runs: channels-redis's pub/sub layer (ADR 0002). ``--layer core`` runs all three on
+channels-redis's core layer instead (``bench/settings_core.py``), which drops a message
+silently when the receiving channel already holds ``capacity`` messages (``--capacity``). All
+sockets of a daphne process share one such channel, and the *sender's* capacity setting is the
+one checked. Either way the per-line sequence numbers make a drop visible as ``lost``
+(``lost_by_second`` shows when).
 """
 
 from __future__ import annotations
@@ -181,8 +182,8 @@ async def run_phase(
 ) -> dict[str, Any]:
     from channels.layers import channel_layers
 
-    # The publisher's layer is built from the same settings as the worker's: channels-redis
-    # checks capacity with the *sender's* setting, against the receiving process's one queue.
+    # The publisher's layer is built from the same settings as the worker's (with the core
+    # layer, capacity is checked with the *sender's* setting).
     layer = channel_layers.make_backend("default")
     opened: list[Any] = []
     ready = asyncio.Semaphore(CONNECT_CONCURRENCY)
@@ -237,10 +238,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", default="10,100,1000", help="comma-separated counts")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--capacity", type=int, default=1000, help="CHANNEL_CAPACITY")
+    parser.add_argument(
+        "--capacity", type=int, default=1000, help="CHANNEL_CAPACITY (core layer only)"
+    )
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument(
-        "--layer", choices=["core", "pubsub"], default="core", help="channels-redis layer"
+        "--layer", choices=["pubsub", "core"], default="pubsub", help="channels-redis layer"
     )
     args = parser.parse_args()
     counts = [int(item) for item in args.sockets.split(",") if item.strip()]
@@ -248,7 +251,7 @@ def main() -> None:
 
     workdir = tempfile.mkdtemp(prefix="bench-fanout-")
     env = server_env(args.database_url or None, os.path.join(workdir, "db.sqlite3"), args.capacity)
-    settings_module = "bench.settings_pubsub" if args.layer == "pubsub" else "ctiproject.settings"
+    settings_module = "bench.settings_core" if args.layer == "core" else "ctiproject.settings"
     env["DJANGO_SETTINGS_MODULE"] = settings_module
     os.environ.update(env)
     import django
@@ -277,9 +280,9 @@ def main() -> None:
                 "seconds": args.seconds,
                 **result,
                 **{f"bare_{key}": value for key, value in baseline.items()},
-                "capacity": args.capacity,
+                "capacity": args.capacity if args.layer == "core" else None,
                 "database": database,
-                "layer": "redis" if args.layer == "core" else "redis-pubsub",
+                "layer": f"redis-{args.layer}",
                 "open_files_limit": files,
             }
             print(json.dumps(line), flush=True)

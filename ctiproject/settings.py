@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -107,23 +108,25 @@ if REDIS_URL:
         raise ImproperlyConfigured(
             f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://"
         )
+    # Redis pushes each message to the processes subscribed to its channel or group (ADR 0002):
+    # no per-process queue to poll, so no capacity to overflow and no BZPOPMIN loop. A message
+    # nobody is subscribed to is gone; panels catch up by sequence number, commands time out.
+    # Subscriptions read with their own 0.1 s timeout, so redis-py's 5 s default
+    # socket_timeout (channels_redis#422 with the core layer) only bounds PUBLISH round trips.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
-                # channels-redis blocks in BZPOPMIN: an idle socket's receive then fails with
-                # "Timeout reading" and the consumer dies (django/channels_redis#422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
-                # channels-redis drops messages silently when a channel holds more than
-                # `capacity`; a busy supervisor socket needs room (see docs/architecture.md).
-                "capacity": env_int("CHANNEL_CAPACITY", 1000),
-                "expiry": 60,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL}]},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Small shared state of the panels (a line's DND flag): Redis when several processes serve.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,7 +152,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "telephony:panel"
+LOGOUT_REDIRECT_URL = "login"
 
 LOGGING = {
     "version": 1,

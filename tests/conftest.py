@@ -16,15 +16,11 @@ __all__ = ["ami_peer", "channel_layers"]
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+#: What production runs with ``REDIS_URL`` (ctiproject/settings.py, ADR 0002).
 REDIS_LAYER = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            # As in settings.py: above channels-redis's 5 s BZPOPMIN (channels_redis#422).
-            "hosts": [{"address": TEST_REDIS_URL, "socket_timeout": 30}],
-            "capacity": 1000,
-            "expiry": 10,
-        },
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [{"address": TEST_REDIS_URL}]},
     }
 }
 

@@ -4,7 +4,7 @@ Called only after the events were saved (``Recorder.write`` returns them), so a 
 shows a call the history lacks. One message per audience and batch: the line's operator
 gets ``call.events`` with that line's events in order, the supervisors get them all. A
 single event still travels as a list of one; under a burst, one ``group_send`` carries
-hundreds (each costs a Redis round trip or two, ~0.4 ms measured here).
+hundreds (each is one Redis ``PUBLISH`` on the pub/sub layer, ADR 0002).
 """
 
 from __future__ import annotations

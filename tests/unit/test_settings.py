@@ -47,7 +47,7 @@ def test_database_and_redis_urls_switch_to_production_backends() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "postgresql" in result.stdout
-    assert "channels_redis.core.RedisChannelLayer" in result.stdout
+    assert "channels_redis.pubsub.RedisPubSubChannelLayer" in result.stdout
 
 
 @pytest.mark.parametrize(
