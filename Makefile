@@ -4,11 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run` serves the demo (simulated PBX, demo users); DEMO=0 serves the configured PBX.
+DEMO ?= 1
 # The second test pass runs on the production backends.
 PG_URL ?= postgres://cti:cti@127.0.0.1:5432/cti
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install install-dev run worker migrate check lint types imports test test-fast test-pg services bench clean
+.PHONY: install install-dev run worker migrate check lint types imports test test-fast test-pg test-browser services chromium messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +31,31 @@ install-dev: $(VENV)/.dev
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
-## One-process mode: SQLite, in-memory channel layer, served by daphne.
+## One process: daphne + the AMI worker (+ the simulated PBX with DEMO=1), SQLite and the
+## in-memory channel layer unless DATABASE_URL / REDIS_URL say otherwise.
 run: migrate
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
-	$(BIN)/daphne -b $(HOST) -p $(PORT) ctiproject.asgi:application
+	DEMO=$(DEMO) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+
+## The AMI worker alone (production: next to separate daphne processes, see README).
+worker: migrate
+	$(BIN)/python manage.py ami_worker
 
 services:
-	bash scripts/services.sh redis postgres
+	bash scripts/services.sh redis postgres chromium
+
+chromium:
+	bash scripts/services.sh chromium
+
+## The browser tests alone (Playwright + Debian's Chromium), about 30 s.
+test-browser: install-dev chromium
+	$(BIN)/pytest -q -m browser tests/e2e
+
+## Re-extract the translatable strings (needs gettext); the compiled .mo files are committed.
+messages: install-dev
+	$(BIN)/python manage.py makemessages -l ru --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests
+	$(BIN)/python manage.py makemessages -d djangojs -l ru --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests
+	$(BIN)/python manage.py compilemessages -l ru --ignore=.venv
 
 lint: install-dev
 	$(BIN)/ruff format --check .

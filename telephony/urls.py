@@ -2,11 +2,17 @@
 
 from django.urls import path
 
-from . import views
+from .views import history, lines, panel
 
 app_name = "telephony"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", panel.panel, name="panel"),
+    path("supervisor/", panel.supervisor, name="supervisor"),
+    path("history/", history.history, name="history"),
+    path("history/export.csv", history.history_csv, name="history-csv"),
+    path("history/<int:pk>/", history.call_detail, name="call-detail"),
+    path("api/directory/", lines.directory, name="directory"),
+    path("api/dnd/", lines.set_dnd, name="dnd"),
+    path("healthz", panel.healthz, name="healthz"),
 ]

@@ -24,9 +24,10 @@ def test_health_endpoint_reaches_the_configured_database() -> None:
     assert body["database"] == expected == connection.vendor
 
 
-def test_home_page_answers() -> None:
-    response = Client().get("/")
+def test_home_page_answers_with_the_login_page() -> None:
+    response = Client().get("/", follow=True)
     assert response.status_code == 200
+    assert response.redirect_chain[0][0].startswith("/accounts/login/")
     assert b"CTI connector" in response.content
 
 

@@ -1,0 +1,121 @@
+// Live calls as the panel knows them, built from call events and snapshots
+// (docs/call-events.md). Pure data: no DOM, no socket.
+
+export const Feature = Object.freeze({
+  DIAL: 0x2,
+  ANSWER: 0x4,
+  DROP: 0x8,
+  HOLD: 0x10,
+  UNHOLD: 0x20,
+  COMPLETE_TRANSFER: 0x80,
+  BLIND_TRANSFER: 0x100,
+  MAKE_CONSULT_CALL: 0x200,
+});
+
+export function has(features, bit) {
+  return (Number(features) & bit) === bit;
+}
+
+export function callKey(event) {
+  return `${event.connector}:${event.line}:${event.call_id}`;
+}
+
+/** The other party of the call as the operator sees it: {number, name}. */
+export function otherParty(call) {
+  if (call.direction === "outgoing") return { number: call.calleeNumber, name: call.calleeName };
+  if (call.direction === "internal" && call.callerNumber === call.line) {
+    return { number: call.calleeNumber, name: call.calleeName };
+  }
+  return { number: call.callerNumber, name: call.callerName };
+}
+
+function seconds(value) {
+  return typeof value === "number" ? value * 1000 : null;
+}
+
+export class CallStore {
+  constructor() {
+    this.calls = new Map();
+  }
+
+  get(key) {
+    return this.calls.get(key);
+  }
+
+  list() {
+    return [...this.calls.values()].sort((a, b) => (a.startedAt || 0) - (b.startedAt || 0));
+  }
+
+  /** Replace everything with a hello's snapshot; returns {added, removed} keys. */
+  reset(snapshot) {
+    const before = new Set(this.calls.keys());
+    const fresh = new Map();
+    for (const event of snapshot) {
+      const key = callKey(event);
+      const call = this.calls.get(key) || this.blank(event);
+      this.merge(call, event);
+      if (event.started_at) call.startedAt = seconds(event.started_at);
+      fresh.set(key, call);
+    }
+    this.calls = fresh;
+    return {
+      added: [...fresh.keys()].filter((key) => !before.has(key)),
+      removed: [...before].filter((key) => !fresh.has(key)),
+    };
+  }
+
+  blank(event) {
+    return {
+      key: callKey(event),
+      connector: event.connector,
+      line: event.line,
+      callId: event.call_id,
+      startedAt: seconds(event.time) || Date.now(),
+      answeredAt: null,
+      contact: null,
+    };
+  }
+
+  merge(call, event) {
+    call.direction = event.direction || call.direction;
+    call.callerNumber = event.caller_number ?? call.callerNumber;
+    call.callerName = event.caller_name ?? call.callerName;
+    call.calleeNumber = event.callee_number ?? call.calleeNumber;
+    call.calleeName = event.callee_name ?? call.calleeName;
+    call.state = event.state || call.state;
+    call.features = Number(event.features ?? call.features ?? 0);
+    call.queue = event.queue ?? call.queue;
+    if (event.contact) call.contact = event.contact;
+    call.lastEvent = event.event;
+  }
+
+  /** Apply one call event; returns {kind: "added"|"changed"|"removed", call}. */
+  apply(event) {
+    const key = callKey(event);
+    if (event.event === "RingFinished") {
+      const call = this.calls.get(key) || this.blank(event);
+      this.calls.delete(key);
+      this.merge(call, event);
+      call.disposition = event.disposition;
+      return { kind: "removed", call };
+    }
+    let call = this.calls.get(key);
+    const kind = call ? "changed" : "added";
+    if (!call) {
+      call = this.blank(event);
+      this.calls.set(key, call);
+    }
+    this.merge(call, event);
+    if (event.event === "CommutationStarted") call.answeredAt = seconds(event.time) || Date.now();
+    if (event.event === "CallTransferred") call.transferredTo = event.transferred_to;
+    return { kind, call };
+  }
+}
+
+export function formatDuration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const secs = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
+}

@@ -1,0 +1,200 @@
+"""Call history: the list with filters and pages, its CSV export and one call's timeline.
+
+Operators read their own lines' calls, supervisors everyone's (``access.visible_records``).
+Reads only; the worker writes the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..models import CallRecord
+from ..phones import digits_only
+from .access import can_supervise, visible_records
+
+PAGE_SIZE = 25
+
+
+class HistoryFilter(forms.Form):
+    """The list's filters, read from the query string (all optional)."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        required=False,
+        choices=[("", _("any")), *CallRecord.Direction.choices],
+    )
+    disposition = forms.ChoiceField(
+        label=_("Result"),
+        required=False,
+        choices=[("", _("any")), *CallRecord.Disposition.choices],
+    )
+    q = forms.CharField(
+        label=_("Number or contact"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("number, name, company")}),
+    )
+
+    def apply(self, records: QuerySet[CallRecord]) -> QuerySet[CallRecord]:
+        if not self.is_valid():
+            return records
+        data = self.cleaned_data
+        if data["date_from"]:
+            records = records.filter(started_at__gte=_midnight(data["date_from"]))
+        if data["date_to"]:
+            records = records.filter(
+                started_at__lt=_midnight(data["date_to"] + dt.timedelta(days=1))
+            )
+        if data["direction"]:
+            records = records.filter(direction=data["direction"])
+        if data["disposition"]:
+            records = records.filter(disposition=data["disposition"])
+        if data["q"]:
+            records = records.filter(_search(data["q"].strip()))
+        return records
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _search(text: str) -> Q:
+    match = (
+        Q(caller_number__icontains=text)
+        | Q(callee_number__icontains=text)
+        | Q(caller_name__icontains=text)
+        | Q(callee_name__icontains=text)
+        | Q(contact__name__icontains=text)
+        | Q(contact__company__icontains=text)
+    )
+    digits = digits_only(text)
+    if len(digits) >= 3 and digits != text:
+        # "+1 (555) 123-0002" finds "+15551230002".
+        match |= Q(caller_number__contains=digits) | Q(callee_number__contains=digits)
+    return match
+
+
+def filtered(request: HttpRequest) -> tuple[HistoryFilter, QuerySet[CallRecord]]:
+    form = HistoryFilter(request.GET or None)
+    return form, form.apply(visible_records(request.user))
+
+
+def other_party(record: CallRecord) -> str:
+    """The number to call back: the customer, whoever dialled."""
+    if record.direction == CallRecord.Direction.OUTGOING:
+        return record.callee_number
+    return record.caller_number
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    form, records = filtered(request)
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    for record in page.object_list:
+        record.party = other_party(record)  # the template's call-back number
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "supervisor": can_supervise(request.user),
+    }
+    return render(request, "telephony/history.html", context)
+
+
+CSV_COLUMNS = (
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "line",
+    "direction",
+    "disposition",
+    "caller_number",
+    "caller_name",
+    "callee_number",
+    "callee_name",
+    "contact",
+    "queue",
+    "talk_seconds",
+    "hold_seconds",
+    "transferred_to",
+    "call_id",
+)
+
+
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer into a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_rows(records: QuerySet[CallRecord]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # a BOM, so Excel opens Cyrillic names as UTF-8
+    yield writer.writerow(CSV_COLUMNS)
+    for record in records.iterator(chunk_size=500):
+        values: list[Any] = []
+        for column in CSV_COLUMNS:
+            value = getattr(record, column) if column != "contact" else record.contact
+            if isinstance(value, dt.datetime):
+                value = timezone.localtime(value).isoformat(timespec="seconds")
+            values.append("" if value is None else str(value))
+        yield writer.writerow(values)
+
+
+@login_required
+def history_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _form, records = filtered(request)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(_csv_rows(records), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="calls-{stamp}.csv"'
+    return response
+
+
+@login_required
+def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(visible_records(request.user), pk=pk)
+    events = list(record.events.order_by("seq"))
+    start = record.started_at
+    timeline = [
+        {
+            "event": event,
+            "offset": (event.occurred_at - start).total_seconds(),
+            "payload": event.payload,
+        }
+        for event in events
+    ]
+    ring_seconds = None
+    if record.answered_at:
+        ring_seconds = (record.answered_at - start).total_seconds()
+    elif record.ended_at:
+        ring_seconds = (record.ended_at - start).total_seconds()
+    total = (record.ended_at - start).total_seconds() if record.ended_at else None
+    context = {
+        "record": record,
+        "timeline": timeline,
+        "ring_seconds": ring_seconds,
+        "total_seconds": total,
+        "party": other_party(record),
+    }
+    return render(request, "telephony/call_detail.html", context)

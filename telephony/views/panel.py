@@ -1,0 +1,78 @@
+"""The operator's call panel, the supervisor's page and the health check.
+
+The pages are shells: live calls arrive over the WebSocket (docs/websocket-api.md) and the
+static modules in ``static/telephony/js`` draw them. Knows no channel layer and no PBX.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import CallRecord, Extension
+from .access import SUPERVISE, can_supervise, own_extensions
+
+
+@login_required
+def panel(request: HttpRequest) -> HttpResponse:
+    """The operator's lines, live call cards, dial box and directory."""
+    extensions = list(own_extensions(request.user))
+    context = {
+        "extensions": extensions,
+        "can_supervise": can_supervise(request.user),
+        "panel_config": {
+            "lines": [
+                {"connector": ext.connector_id, "line": ext.number, "name": ext.display_name}
+                for ext in extensions
+            ],
+            "contactUrl": reverse("admin:telephony_contact_change", args=[0]),
+            "directoryUrl": reverse("telephony:directory"),
+            "dndUrl": reverse("telephony:dnd"),
+        },
+    }
+    return render(request, "telephony/panel.html", context)
+
+
+@login_required
+@permission_required(SUPERVISE, raise_exception=True)
+def supervisor(request: HttpRequest) -> HttpResponse:
+    """Every live call of every connector, each line's state, today's counts."""
+    extensions = Extension.objects.select_related("connector", "operator").order_by(
+        "connector__name", "number"
+    )
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = CallRecord.objects.filter(started_at__gte=midnight).aggregate(
+        total=Count("pk"),
+        answered=Count("pk", filter=Q(disposition="answered")),
+        missed=Count("pk", filter=Q(disposition="missed")),
+    )
+    lines = [
+        {
+            "connector": ext.connector_id,
+            "connectorName": ext.connector.name,
+            "line": ext.number,
+            "name": ext.display_name,
+            "operator": ext.operator.get_full_name() or ext.operator.get_username()
+            if ext.operator
+            else "",
+        }
+        for ext in extensions
+    ]
+    return render(
+        request,
+        "telephony/supervisor.html",
+        {"today": today, "supervisor_config": {"lines": lines}},
+    )
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers and ``make run`` smoke tests."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return JsonResponse({"status": "ok", "database": connection.vendor})
