@@ -160,12 +160,18 @@ class ActiveCallSnapshot(CallEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineStateChanged(LineEvent):
-    """A line-level change (queue pause/unpause); carries no call."""
+    """What a line can do now: its ``CallFeaturesSet`` after a transition, or a queue pause.
+
+    Carries no call. ``features`` is the union over the line's live calls (plus CAN_DIAL);
+    ``paused`` is None unless the event is about the line's queue membership.
+    """
 
     code: ClassVar[int | None] = 11
-    paused: bool
-    reason: str | None
-    queue: str | None
+    features: Feature = Feature.CAN_DIAL
+    calls: int = 0
+    paused: bool | None = None
+    reason: str | None = None
+    queue: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

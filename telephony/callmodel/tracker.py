@@ -16,6 +16,7 @@ from .events import (
     ActiveCallSnapshot,
     Direction,
     Disposition,
+    Feature,
     HoldSide,
     LineEvent,
     LineStateChanged,
@@ -341,8 +342,28 @@ class CallTracker(Handovers):
         line = self.lines.line_of(parse_dial_target(fact.interface))
         if line is None:
             return []
+        features, calls = self._line_features(line)
         event = LineStateChanged(
             connector=self._book.connector, line=line, seq=self._book.next_seq(line),
-            time=self._book.now, paused=fact.paused, reason=fact.reason, queue=fact.queue,
+            time=self._book.now, features=features, calls=calls,
+            paused=fact.paused, reason=fact.reason, queue=fact.queue,
         )  # fmt: skip
         return [event]
+
+    def _line_features(self, line: str) -> tuple[Feature, int]:
+        legs = [leg for leg in self._book.live.get(line, ()) if not leg.finished]
+        features = Feature.CAN_DIAL
+        for leg in legs:
+            features |= leg.features(len(legs) - 1)
+        return features, len(legs)
+
+    def line_state(self, line: str, seq: int) -> LineStateChanged:
+        """The line's ``CallFeaturesSet`` now, to send after a transition (not history).
+
+        ``seq`` is the line's last number: the event adds none, being derived state.
+        """
+        features, calls = self._line_features(line)
+        return LineStateChanged(
+            connector=self._book.connector, line=line, seq=seq, time=self._book.now,
+            features=features, calls=calls,
+        )  # fmt: skip

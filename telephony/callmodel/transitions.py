@@ -102,7 +102,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         LineStateChanged,
-        "the line's queue membership is paused or unpaused",
+        "after each batch of transitions on a line (its CallFeaturesSet), and when its "
+        "queue membership is paused or unpaused",
         ("QueueMemberPause",),
         ("QueueMemberPaused",),
     ),

@@ -71,6 +71,10 @@ class Recorder:
         self.saved_events = 0
         self.duplicates = 0
 
+    def last_seq(self, line: str) -> int:
+        """The line's last sequence number handed out by this recorder (0 before any)."""
+        return self._seq.get(line, 0)
+
     def _next_seq(self, line: str) -> int:
         last = self._seq.get(line)
         if last is None:

@@ -244,6 +244,10 @@ class ConnectorRunner:
         if reconcile:
             live = self.tracker.live_keys()
             outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
+        # Then each touched line's CallFeaturesSet as it stands now (derived, not stored).
+        for line in dict.fromkeys(item.line for item in outgoing if item.wire.get("call_id")):
+            state = self.tracker.line_state(line, self.recorder.last_seq(line))
+            outgoing.append(Outgoing(line, state.to_wire()))
         return outgoing
 
     async def _publish_loop(

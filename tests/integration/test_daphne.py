@@ -231,8 +231,11 @@ async def test_a_call_reaches_its_operator_and_the_supervisor_and_commands_reach
 
     assert [name for name in alice.names() if name in KEY_EVENTS] == KEY_EVENTS
     assert {event["line"] for event in alice.events()} == {"101"}
-    assert {event["call_id"] for event in alice.events()} == {call_id}
-    assert [event["seq"] for event in alice.events()] == list(range(1, len(alice.events()) + 1))
+    calls = [event for event in alice.events() if event["event"] != "LineStateChanged"]
+    assert {event["call_id"] for event in calls} == {call_id}
+    assert [event["seq"] for event in calls] == list(range(1, len(calls) + 1))
+    assert alice.events()[-1]["event"] == "LineStateChanged"
+    assert (alice.events()[-1]["features"], alice.events()[-1]["calls"]) == (0x2, 0)
     assert carol.events() == alice.events()
     assert bob.events() == []
     assert [m["type"] for m in bob.messages if m["type"] != "connector.status"] == ["result"]

@@ -294,6 +294,9 @@ function refreshLines() {
 }
 
 function onLineState(event) {
+  // Most LineStateChanged only restate the line's features after a transition (the cards
+  // already carry theirs); only a queue pause (paused true/false) changes DND.
+  if (event.paused === null || event.paused === undefined) return;
   const row = ownLine(event.connector, event.line);
   if (!row || (event.reason && event.reason !== "DND")) return;
   $(".dnd-toggle", row).checked = Boolean(event.paused);
