@@ -19,7 +19,14 @@ from channels.layers import get_channel_layer
 
 from telephony.connectors import connector_config
 from telephony.groups import line_group, supervisor_group, worker_group
-from telephony.models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
+from telephony.models import (
+    CallEvent,
+    CallRecord,
+    Connector,
+    ConnectorStatus,
+    Contact,
+    Extension,
+)
 from telephony.worker.leadership import FileLease
 from telephony.worker.runner import ConnectorRunner
 from tests.factories import make_connector
@@ -331,3 +338,20 @@ async def test_status_row_follows_the_pbx_link(worker: Worker) -> None:
     status = await ConnectorStatus.objects.aget(connector=worker.connector)
     assert status.worker_host
     assert status.since is not None
+
+
+async def test_the_caller_is_named_from_the_phone_book(worker: Worker) -> None:
+    # Stored with other formatting than Asterisk sends (+15551230001): matched on digits.
+    contact = await Contact.objects.acreate(
+        name="Иван Петров", company="Ромашка", phones="+1 (555) 123-00-01, 8 800 1"
+    )
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+
+    await worker.peer.replay(strip_greeting(load_capture("asterisk-22/c_inbound_no_answer")))
+    received = await worker.messages_until(line_101, is_finished("101"))
+
+    first = received[0]["event"]
+    assert first["event"] == "RingStarted"
+    assert first["contact"] == {"id": contact.pk, "name": "Иван Петров", "company": "Ромашка"}
+    record = await CallRecord.objects.aget(line="101")
+    assert record.contact_id == contact.pk
