@@ -8,6 +8,7 @@ consumer says the user owns. Results go back to the consumer's channel as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _COMMAND_FIELDS = frozenset(Command.__dataclass_fields__)
+#: Seconds before listening again after the channel layer failed.
+RETRY = 1.0
 
 
 class CommandRunner:
@@ -29,12 +32,28 @@ class CommandRunner:
         self.runner = runner
         self._originates: dict[str, tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Set while subscribed to the worker group: commands sent before are lost.
+        self.ready = asyncio.Event()
 
     async def serve(self) -> None:
+        """Listen on the worker group until cancelled; a layer failure is retried."""
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis down or restarting: commands time out meanwhile, nothing else breaks.
+                self.ready.clear()
+                logger.exception("%s: command channel failed; retrying", self.runner.config.name)
+                await asyncio.sleep(RETRY)
+
+    async def _listen(self) -> None:
         layer = self.runner.layer
         channel = await layer.new_channel()
         group = self.runner.command_group
         await layer.group_add(group, channel)
+        self.ready.set()
         try:
             while True:
                 message = await layer.receive(channel)
@@ -43,7 +62,8 @@ class CommandRunner:
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
         finally:
-            await layer.group_discard(group, channel)
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, channel)
 
     async def handle(self, message: dict[str, Any]) -> None:
         """Carry out one ``command.run`` and reply to its sender."""

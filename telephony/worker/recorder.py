@@ -89,8 +89,14 @@ class Recorder:
         self, events: Sequence[LineEvent], finished: Sequence[FinishedCall] = ()
     ) -> list[Outgoing]:
         """Save a batch atomically; return what to publish, in order."""
-        with transaction.atomic():
-            outgoing = self._write(events, finished)
+        numbers = dict(self._seq)
+        try:
+            with transaction.atomic():
+                outgoing = self._write(events, finished)
+        except BaseException:
+            # Rolled back: hand out the same numbers again on retry, leaving no gap.
+            self._seq = numbers
+            raise
         self.saved_events += len(outgoing)
         return outgoing
 
@@ -262,6 +268,14 @@ class Recorder:
         They ended while no worker was reading (a restart, a long outage): the outcome is
         what the history knew, ``answered`` if it was, else ``failed``.
         """
+        numbers = dict(self._seq)
+        try:
+            return self._finish_vanished(live)
+        except BaseException:
+            self._seq = numbers
+            raise
+
+    def _finish_vanished(self, live: set[tuple[str, str]]) -> list[Outgoing]:
         with transaction.atomic():
             stale = [
                 record

@@ -20,10 +20,9 @@ from typing import Any, TypeVar
 
 from channels.layers import BaseChannelLayer
 
-from ..ami import AmiActionFailed, AmiClient, AmiError, Event, make_action
+from ..ami import AmiClient, AmiError, Event, make_action
 from ..callmodel.dialects import DialectReader
 from ..callmodel.events import LineEvent
-from ..callmodel.facts import ChannelListCompleted
 from ..callmodel.lines import LineMatcher
 from ..callmodel.records import CallRecord as FinishedCall
 from ..callmodel.tracker import CallTracker
@@ -47,11 +46,17 @@ LATENCY_SAMPLES = 100_000
 
 @dataclass(slots=True)
 class Batch:
-    """Call events caused by AMI events, with the time the first of those arrived."""
+    """Call events caused by AMI events, with the time the first of those arrived.
+
+    ``live`` marks a resync point: the ``(call_id, line)`` the PBX had at that point of the
+    stream; open history records not among them are finished once everything before the
+    point is saved.
+    """
 
     events: list[LineEvent]
     records: list[FinishedCall]
     received_at: float
+    live: set[tuple[str, str]] | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +110,8 @@ class ConnectorRunner:
         self.status = StatusWriter(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         self._resynced = asyncio.Event()
+        #: ActionIDs of our CoreShowChannels lists still arriving in the event stream.
+        self._listings: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -169,9 +176,12 @@ class ConnectorRunner:
         self.summary.ami_events += 1
         if event.name == "OriginateResponse":
             self.commands.originate_finished(event)
+        # Items of our own channel list carry no time of ours: the model's clock follows the
+        # events' own clock (the PBX's with timestampevents=yes), which ours must not outrun.
+        listing = event.action_id is not None and event.action_id in self._listings
         produced: list[LineEvent] = []
         try:
-            for fact in self.dialect.read(event, now):
+            for fact in self.dialect.read(event, None if listing else now):
                 produced.extend(self.tracker.apply(fact))
         except Exception:
             # One event the model cannot digest must not stop the connector; log its bytes.
@@ -180,33 +190,36 @@ class ConnectorRunner:
         records = self.tracker.take_records()
         if produced or records:
             self._push(records, produced, now)
+        if listing and event.is_list_complete:
+            self._listings.discard(event.action_id or "")
+            # The model now matches the PBX at this point of the stream: records the history
+            # still shows live but the PBX no longer has ended while we were away.
+            live = self.tracker.live_keys()
+            self._queue.put_nowait(Batch([], [], now, live=live))
+            self._resynced.set()
+            logger.info("%s: resynced; %d calls live", self.config.name, len(live))
 
     def _push(self, records: list[FinishedCall], events: list[LineEvent], now: float) -> None:
         if events or records:
             self._queue.put_nowait(Batch(events, records, now))
 
     async def _resync(self) -> None:
-        """After every login: rebuild the model from the PBX's channel list."""
-        try:
-            _, items = await self.client.collect_list(make_action("CoreShowChannels"))
-        except AmiActionFailed as error:
+        """After every login: ask for the PBX's channel list.
+
+        Its items come back through the event stream, in order with every other event
+        (nothing registers a collector for them), so the reader applies the list exactly
+        where Asterisk produced it: older events before, newer ones after.
+        """
+        action = make_action("CoreShowChannels")
+        self._listings.add(action.action_id or "")
+        response = await self.client.send_action(action, check=False)
+        if not response.is_success:
             # An AMI user without the "reporting" read class: go on without a rebuild
             # rather than reconnect forever; calls that vanished are swept later.
-            logger.warning("%s: cannot list channels (%s); no resync", self.config.name, error)
-            return
-        now = self.clock()
-        produced: list[LineEvent] = []
-        # No time on these facts: the model's clock follows the events' own clock (the
-        # PBX's with timestampevents=yes), which the worker's clock must not jump ahead of.
-        for item in items:
-            for fact in self.dialect.read(item, None):
-                produced.extend(self.tracker.apply(fact))
-        produced.extend(self.tracker.apply(ChannelListCompleted(time=None)))
-        self._push(self.tracker.take_records(), produced, now)
-        # Calls the history still shows as live but the PBX no longer has (we were down).
-        self._queue.put_nowait(Batch([], [], -1.0))
-        self._resynced.set()
-        logger.info("%s: resynced from %d live channels", self.config.name, len(items))
+            self._listings.discard(action.action_id or "")
+            logger.warning(
+                "%s: cannot list channels (%s); no resync", self.config.name, response.message
+            )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -224,7 +237,13 @@ class ConnectorRunner:
                 first = await self._queue.get()
                 batches = [] if first is None else [first]
                 finished = first is None
-                while not finished and len(batches) < MAX_BATCH and not self._queue.empty():
+                # A resync point ends the group: what follows it is newer than its list.
+                while (
+                    not finished
+                    and batches[-1].live is None
+                    and len(batches) < MAX_BATCH
+                    and not self._queue.empty()
+                ):
                     item = self._queue.get_nowait()
                     if item is None:
                         finished = True
@@ -239,10 +258,9 @@ class ConnectorRunner:
     async def _save(self, batches: list[Batch]) -> list[Outgoing]:
         events = [event for batch in batches for event in batch.events]
         records = [record for batch in batches for record in batch.records]
-        reconcile = any(batch.received_at < 0 for batch in batches)
         outgoing = await self._retrying(lambda: self.recorder.write(events, records))
-        if reconcile:
-            live = self.tracker.live_keys()
+        live = batches[-1].live
+        if live is not None:
             outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
         # Then each touched line's CallFeaturesSet as it stands now (derived, not stored).
         for line in dict.fromkeys(item.line for item in outgoing if item.wire.get("call_id")):
@@ -259,7 +277,7 @@ class ConnectorRunner:
             published = self.clock()
             self.summary.call_events += len(outgoing)
             for batch in batches:
-                if batch.received_at >= 0 and batch.events:
+                if batch.events:
                     self.summary.publish_delays.append(published - batch.received_at)
 
     async def _publish(self, outgoing: list[Outgoing]) -> None:

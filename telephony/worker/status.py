@@ -32,7 +32,14 @@ class StatusWriter:
 
     async def serve(self) -> None:
         while True:
-            await self.check()
+            try:
+                await self.check()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database or Redis hiccupped: try again next poll, with a full write.
+                self._last = None
+                logger.exception("%s: cannot record the status", self.runner.config.name)
             await asyncio.sleep(POLL)
 
     async def check(self) -> None:
@@ -58,9 +65,11 @@ class StatusWriter:
     async def write_final(self) -> None:
         """On shutdown: the connector is no longer connected through this worker."""
         try:
-            await self._write(False, datetime.now(tz=UTC), None, "worker stopped")
+            # Keep the reason the PBX link failed (a refused login) rather than hide it.
+            reason = self.runner.client.status.last_error or "worker stopped"
+            await self._write(False, datetime.now(tz=UTC), None, reason)
             await self.runner.publish_status(
-                {"connected": False, "since": None, "last_error": "worker stopped"}
+                {"connected": False, "since": None, "last_error": reason}
             )
         except Exception:
             logger.exception("cannot record the final status")

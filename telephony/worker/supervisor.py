@@ -62,6 +62,8 @@ class Supervisor:
         self.stop_event = asyncio.Event()
         self.summaries: list[RunSummary] = []
         self._running: dict[int, _Running] = {}
+        #: Connectors whose login was refused, with the settings it was refused with.
+        self._refused: dict[int, tuple[object, ...]] = {}
         self._redis = aioredis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
 
     def stop(self) -> None:
@@ -93,11 +95,18 @@ class Supervisor:
         wanted = {config.id: (config, fingerprint) for config, fingerprint in loaded}
         for connector_id, running in list(self._running.items()):
             if running.task.done():
+                if running.runner.client.status.stopped_permanently:
+                    # Asterisk refused the login: retrying with the same settings only
+                    # hammers the PBX (and trips fail2ban). Wait for the row to change.
+                    self._refused[connector_id] = running.fingerprint
                 await self._halt(connector_id)
             elif connector_id not in wanted or wanted[connector_id][1] != running.fingerprint:
                 logger.info("connector %s changed or was disabled", running.runner.config.name)
                 await self._halt(connector_id)
         for connector_id, (config, fingerprint) in wanted.items():
+            if self._refused.get(connector_id) == fingerprint:
+                continue
+            self._refused.pop(connector_id, None)
             if connector_id not in self._running:
                 runner = ConnectorRunner(config, layer=self.layer, lease=self._lease(connector_id))
                 task = asyncio.create_task(runner.run(), name=f"connector-{config.name}")

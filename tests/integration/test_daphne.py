@@ -172,7 +172,7 @@ async def running_worker(
                 connector=world.connector, connected=True
             ).aexists():
                 await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)
+            await runner.commands.ready.wait()
         yield
     finally:
         runner.stop()

@@ -117,8 +117,8 @@ async def start_worker(
     task = asyncio.create_task(runner.run())
     await peer.wait_logged_in()
     await peer.wait_for_action("CoreShowChannels")
-    # The runner joins the worker group once it serves; let it.
-    await asyncio.sleep(0.1)
+    async with asyncio.timeout(5):
+        await runner.commands.ready.wait()
     return Worker(runner, peer, connector, layer, task)
 
 
@@ -355,3 +355,63 @@ async def test_the_caller_is_named_from_the_phone_book(worker: Worker) -> None:
     assert first["contact"] == {"id": contact.pk, "name": "Иван Петров", "company": "Ромашка"}
     record = await CallRecord.objects.aget(line="101")
     assert record.contact_id == contact.pk
+
+
+def _listed(channel: str, unique_id: str, state: str, caller: tuple[str, str], **more: str) -> Any:
+    """A ``CoreShowChannel`` item as Asterisk 22 lists a live channel."""
+    return (
+        ("Event", "CoreShowChannel"),
+        ("Channel", channel),
+        ("ChannelState", {"Ring": "4", "Ringing": "5", "Up": "6"}[state]),
+        ("ChannelStateDesc", state),
+        ("CallerIDNum", caller[0]),
+        ("CallerIDName", caller[1]),
+        ("Uniqueid", unique_id),
+        ("Linkedid", "ctilab-1796038173.41"),
+        *more.items(),
+    )
+
+
+async def test_a_call_still_ringing_at_reconnect_ends_with_its_real_outcome(
+    worker: Worker,
+) -> None:
+    # The resync list is applied where it stands in the stream: the ringing call is live at
+    # that point, so its Hangup just after the list gives the real outcome (missed), never a
+    # guessed one for a call the history merely shows open.
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    capture = strip_greeting(load_capture("asterisk-22/c_inbound_no_answer"))
+    cut = capture.index(b"Event: DialEnd\r\n")
+    await worker.peer.replay(capture[:cut])
+    await worker.messages_until(line_101, lambda m: m["event"]["event"] == "RingStarted")
+    worker.peer.answer(
+        "CoreShowChannels",
+        event_list(
+            [
+                _listed(
+                    "PJSIP/pstn-00000027",
+                    "ctilab-1796038173.41",
+                    "Ring",
+                    ("+15551230001", "Customer"),
+                ),
+                _listed(
+                    "PJSIP/101-00000028",
+                    "ctilab-1796038173.42",
+                    "Ringing",
+                    ("101", "Operator Alice"),
+                ),
+            ],
+            "CoreShowChannelsComplete",
+        ),
+    )
+
+    await worker.peer.drop()
+    await worker.peer.wait_logged_in(sessions=2)
+    await worker.peer.wait_for_action("CoreShowChannels", count=2)
+    await worker.peer.replay(capture[cut:])
+    finished = await worker.messages_until(line_101, is_finished("101"))
+
+    assert finished[-1]["event"]["disposition"] == "missed"
+    record = await CallRecord.objects.aget(line="101")
+    assert record.disposition == "missed"
+    assert await CallEvent.objects.filter(record=record, name="RingFinished").acount() == 1
+    assert [m["event"]["event"] for m in finished].count("RingStarted") == 0

@@ -1,0 +1,52 @@
+"""The history recorder on its own: a failed transaction leaves no gap in a line's numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import DatabaseError
+
+from telephony.ami import AmiParser
+from telephony.callmodel.dialects import DialectReader
+from telephony.callmodel.tracker import CallTracker
+from telephony.models import CallEvent
+from telephony.worker.recorder import Recorder
+from tests.factories import make_connector
+from tests.support.ami_peer import strip_greeting
+from tests.support.replay import load_capture
+
+pytestmark = [pytest.mark.django_db]
+
+
+def call_events(name: str, connector_id: int) -> list[Any]:
+    reader, tracker = DialectReader("12"), CallTracker(["101"], connector=str(connector_id))
+    events: list[Any] = []
+    for packet in AmiParser(expect_greeting=False).feed(strip_greeting(load_capture(name))):
+        for fact in reader.read(packet, 1.0):
+            events.extend(tracker.apply(fact))
+    return events
+
+
+def test_a_rolled_back_write_hands_out_the_same_numbers_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connector = make_connector()
+    recorder = Recorder(connector.pk)
+    events = call_events("asterisk-22/c_inbound_no_answer", connector.pk)
+    real_bulk_create = CallEvent.objects.bulk_create
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(CallEvent.objects, "bulk_create", failing)
+    with pytest.raises(DatabaseError):
+        recorder.write(events)
+    monkeypatch.setattr(CallEvent.objects, "bulk_create", real_bulk_create)
+
+    saved = recorder.write(events)
+
+    numbers = [item.wire["seq"] for item in saved if item.wire.get("call_id")]
+    assert numbers == list(range(1, len(numbers) + 1))
+    stored = list(CallEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert stored == numbers

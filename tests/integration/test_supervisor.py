@@ -1,0 +1,41 @@
+"""The worker's supervisor: follows connector rows, and never hammers a PBX that refused it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from telephony.models import Connector, ConnectorStatus
+from telephony.worker.supervisor import Supervisor
+from tests.factories import make_connector
+from tests.support.ami_peer import AmiPeer, event_list
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+async def test_a_refused_login_is_not_retried_until_the_connector_changes(
+    ami_peer: AmiPeer,
+) -> None:
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    connector: Connector = await sync_to_async(make_connector)(
+        port=ami_peer.port, secret="wrong-secret"
+    )
+    supervisor = Supervisor(only="office", poll=0.2, lease_ttl=1.0)
+    task = asyncio.create_task(supervisor.run())
+    try:
+        await ami_peer.wait_for(lambda: len(ami_peer.sessions) == 1)
+        await asyncio.sleep(1.5)  # several polls: none may log in again
+        assert len(ami_peer.sessions) == 1
+        status = await ConnectorStatus.objects.aget(connector=connector)
+        assert not status.connected
+        assert "Authentication failed" in status.last_error
+
+        connector.secret = ami_peer.secret
+        await connector.asave()
+        async with asyncio.timeout(5):
+            await ami_peer.wait_logged_in(sessions=2)
+    finally:
+        supervisor.stop()
+        await asyncio.wait_for(task, 10)
