@@ -34,10 +34,24 @@ class CommandRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         #: Set while subscribed to the worker group: commands sent before are lost.
         self.ready = asyncio.Event()
+        self._channel: str | None = None
+        self._closing = False
+
+    async def close(self) -> None:
+        """Stop listening by a message to ourselves.
+
+        Cancelling a pending ``receive()`` of channels-redis's pub/sub layer can hang in its
+        unsubscribe; a message lets the receive return normally.
+        """
+        self._closing = True
+        if self._channel is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await self.runner.layer.send(self._channel, {"type": "worker.stop"})
 
     async def serve(self) -> None:
-        """Listen on the worker group until cancelled; a layer failure is retried."""
-        while True:
+        """Listen on the worker group until closed; a layer failure is retried."""
+        while not self._closing:
             try:
                 await self._listen()
             except asyncio.CancelledError:
@@ -53,17 +67,23 @@ class CommandRunner:
         channel = await layer.new_channel()
         group = self.runner.command_group
         await layer.group_add(group, channel)
+        self._channel = channel
         self.ready.set()
         try:
             while True:
                 message = await layer.receive(channel)
+                if message.get("type") == "worker.stop":
+                    return
                 if message.get("type") == "command.run":
                     task = asyncio.create_task(self.handle(message))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
         finally:
+            # channels-redis's pub/sub layer can hang here after a cancelled receive(): its
+            # subscription is gone with the connection anyway, so bound the courtesy.
             with contextlib.suppress(Exception):
-                await layer.group_discard(group, channel)
+                async with asyncio.timeout(1.0):
+                    await layer.group_discard(group, channel)
 
     async def handle(self, message: dict[str, Any]) -> None:
         """Carry out one ``command.run`` and reply to its sender."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import socket
@@ -41,6 +42,14 @@ return 0
 def holder_name() -> str:
     """``host:pid``: shown in admin as the connector's worker host."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def lock_file_name(connector_id: int, scope: str = "") -> str:
+    """``cti-worker-<scope hash>-<id>.lock``, or ``cti-worker-<id>.lock`` without a scope."""
+    if not scope:
+        return f"cti-worker-{connector_id}.lock"
+    digest = hashlib.sha256(scope.encode()).hexdigest()[:12]
+    return f"cti-worker-{digest}-{connector_id}.lock"
 
 
 class Lease(Protocol):
@@ -93,11 +102,19 @@ class RedisLease:
 
 
 class FileLease:
-    """The lease as an ``flock`` on a file: exclusive among processes of one machine."""
+    """The lease as an ``flock`` on a file: exclusive among processes of one machine.
 
-    def __init__(self, connector_id: int, *, directory: Path | None = None) -> None:
+    ``scope`` names the database the connector id belongs to (its engine, host, port and
+    name, say). Connector 1 of one checkout's SQLite file and connector 1 of another's (or of
+    the test database) are different connectors, so their lock files must differ too: the
+    file name carries a short hash of the scope. Without a scope the name is the old one.
+    """
+
+    def __init__(
+        self, connector_id: int, *, directory: Path | None = None, scope: str = ""
+    ) -> None:
         folder = directory or Path(tempfile.gettempdir())
-        self._path = folder / f"cti-worker-{connector_id}.lock"
+        self._path = folder / lock_file_name(connector_id, scope)
         self._file: IO[str] | None = None
         self.holder = holder_name()
         self.ttl = 1.0

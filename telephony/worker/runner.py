@@ -156,9 +156,15 @@ class ConnectorRunner:
                 await client
             await reader
             await writer
+            await self.commands.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(helpers[0]), 1.0)
             for task in [*helpers, lease, stop]:
                 task.cancel()
-            await asyncio.gather(*helpers, lease, stop, return_exceptions=True)
+            # Bounded: a helper stuck in a third-party cleanup must not keep the lease held.
+            _, stuck = await asyncio.wait([*helpers, lease, stop], timeout=3.0)
+            for task in stuck:
+                logger.warning("%s: %s did not stop in time", self.config.name, task.get_name())
             await self.status.write_final()
 
     # -- reading ---------------------------------------------------------------------------

@@ -44,6 +44,14 @@ def _load(only: str | None) -> list[tuple[ConnectorConfig, tuple[object, ...]]]:
     return loaded
 
 
+def _database_scope() -> str:
+    """The database the connector ids belong to: one lock file per database and connector."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"{connection.vendor}:{db.get('HOST') or ''}:{db.get('PORT') or ''}:{db['NAME']}"
+
+
 class Supervisor:
     """All of a worker process's connectors."""
 
@@ -72,7 +80,7 @@ class Supervisor:
     def _lease(self, connector_id: int) -> Lease:
         if self._redis is not None:
             return RedisLease(self._redis, connector_id, ttl=self.lease_ttl)
-        return FileLease(connector_id)
+        return FileLease(connector_id, scope=_database_scope())
 
     async def run(self) -> list[RunSummary]:
         """Until ``stop()``: keep one runner per enabled connector."""
