@@ -32,7 +32,6 @@ VERBS = frozenset(
 CALL_VERBS = VERBS - {"make_call", "set_dnd", "queue_pause"}
 
 _DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")
-_INTERNAL = re.compile(r"^[0-9]{2,8}$")
 _NAME = re.compile(r"^[\w.@+-]{1,80}$")
 ORIGINATE_TIMEOUT_MS = 30_000
 
@@ -81,12 +80,15 @@ def check_text(value: str, what: str) -> str:
 
 
 def check_number(config: ConnectorConfig, number: str | None) -> str:
-    """A number an operator may dial or transfer to: an internal extension or the pattern."""
+    """A number an operator may dial or transfer to: one of the connector's own extensions
+    (``config.lines``) or a number matching its outbound dial pattern."""
     if not number:
         raise CommandRejected("invalid-number", "a number is required")
     check_text(number, "the number")
     compact = re.sub(r"[\s()\-.]", "", number)
-    if _INTERNAL.fullmatch(compact) or config.dial_pattern.fullmatch(compact):
+    # Only configured extensions skip the pattern: "any short number" would let 900, 112 or
+    # a premium 8-digit number through the originate context (toll fraud).
+    if compact in config.lines or config.dial_pattern.fullmatch(compact):
         return compact
     raise CommandRejected("invalid-number", f"{number!r} is not a number this PBX may dial")
 

@@ -134,6 +134,15 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
                 request.client_id, ok=False, code=rejected.code, message=str(rejected)
             )
             return
+        except Exception:  # a bug or a database error: the browser still gets its answer
+            logger.exception("cannot route command %s %r", request.name, request)
+            await self._reply(
+                request.client_id,
+                ok=False,
+                code="internal-error",
+                message="the command failed on the server",
+            )
+            return
         request_id = uuid.uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = (request.client_id, future)

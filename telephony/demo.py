@@ -1,5 +1,6 @@
 """Rows of the demo and of ``serve`` against a real PBX: users, a connector, its extensions
-and a few contacts, created or brought back to the demo state on every start (idempotent).
+and a few contacts, created on the first start and brought back to the demo state on later
+ones (idempotent). Users are the exception: one that exists is never changed.
 
 Synchronous ORM code; knows no sockets and no simulator (it is told the simulator's port).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
@@ -46,9 +48,19 @@ DEMO_CONTACTS = (
 )
 
 
+def may_seed_demo(*, forced: bool) -> bool:
+    """Demo rows (users with known passwords) go only into the default SQLite database,
+    unless the operator says otherwise: ``DATABASE_URL`` means a database someone cares for."""
+    return forced or not settings.DATABASE_URL
+
+
 @transaction.atomic
 def seed_demo(simulator_port: int) -> list[DemoUser]:
-    """Create or reset the demo rows; point the demo connector at the simulator."""
+    """Create the missing demo rows; point the demo connector at the simulator.
+
+    A demo user that already exists keeps its password, flags and permissions: ``make run``
+    must not reset an ``admin`` whose password someone changed.
+    """
     connector, _ = Connector.objects.update_or_create(
         name=DEMO_CONNECTOR,
         defaults={
@@ -65,16 +77,8 @@ def seed_demo(simulator_port: int) -> list[DemoUser]:
     supervise = Permission.objects.get(codename="supervise", content_type__app_label="telephony")
     users: dict[str, User] = {}
     for demo in DEMO_USERS:
-        user, _ = User.objects.get_or_create(username=demo.username)
-        user.first_name, user.last_name = demo.first_name, demo.last_name
-        user.is_staff = demo.role in {"administrator", "supervisor"}
-        user.is_superuser = demo.role == "administrator"
-        user.set_password(demo.password)
-        user.save()
-        if demo.role == "supervisor":
-            user.user_permissions.add(supervise)
-            user.user_permissions.add(*Permission.objects.filter(codename="view_contact"))
-        users[demo.username] = user
+        existing = User.objects.filter(username=demo.username).first()
+        users[demo.username] = existing or _create_user(demo, supervise)
     lines = {demo.line: users[demo.username] for demo in DEMO_USERS if demo.line}
     for number, name in (("101", "Alice"), ("102", "Борис"), ("103", "Reception")):
         Extension.objects.update_or_create(
@@ -86,6 +90,18 @@ def seed_demo(simulator_port: int) -> list[DemoUser]:
         if not Contact.objects.filter(name=name).exists():
             Contact(name=name, company=company, phones=phones).save()
     return list(DEMO_USERS)
+
+
+def _create_user(demo: DemoUser, supervise: Permission) -> User:
+    user = User(username=demo.username, first_name=demo.first_name, last_name=demo.last_name)
+    user.is_staff = demo.role in {"administrator", "supervisor"}
+    user.is_superuser = demo.role == "administrator"
+    user.set_password(demo.password)
+    user.save()
+    if demo.role == "supervisor":
+        user.user_permissions.add(supervise)
+        user.user_permissions.add(*Permission.objects.filter(codename="view_contact"))
+    return user
 
 
 def connector_from_env() -> Connector | None:

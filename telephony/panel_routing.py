@@ -3,7 +3,8 @@ number checks that need the database.
 
 Synchronous ORM code, called through ``database_sync_to_async``. Ownership is decided here
 (and again by the worker): a user acts on the live calls of their own lines, a
-``telephony.supervise`` user on any line. Nothing here sends anything.
+``telephony.supervise`` user on any line. Lines and the permission are read afresh for every
+command, not taken from when the socket opened. Nothing here sends anything.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.db.models import Model, Q, QuerySet
 
 from .callmodel.events import CallState
@@ -18,7 +20,7 @@ from .commands import CommandRejected, check_number
 from .connectors import connector_config
 from .models import CallRecord, Connector, ConnectorStatus, Extension
 from .panel_protocol import PanelRequest
-from .panel_queries import Audience
+from .panel_queries import Audience, load_audience
 
 _Row = TypeVar("_Row", bound=Model)
 
@@ -40,6 +42,7 @@ def route(audience: Audience, request: PanelRequest) -> Routed:
             pbx-unreachable (the worker reported the PBX lost).
     """
     assert request.verb is not None  # noqa: S101 - local commands never get here
+    audience = current_audience(audience)
     verb = request.verb
     if request.call_id is not None:
         record = _own_live_record(audience, request)
@@ -70,6 +73,22 @@ def route(audience: Audience, request: PanelRequest) -> Routed:
         "reason": None,
     }
     return Routed(connector_id, command, lines)
+
+
+def current_audience(audience: Audience) -> Audience:
+    """``audience`` as the database has it now: an extension given to someone else or a
+    supervise permission taken away since the socket opened no longer lets it act.
+
+    Raises:
+        CommandRejected: not-your-call, when the user is gone, inactive or has nothing left.
+    """
+    user = get_user_model().objects.filter(pk=audience.user_id, is_active=True).first()
+    if user is None:
+        raise CommandRejected("not-your-call", "your account is no longer active")
+    current = load_audience(user, supervise=bool(audience.supervised))
+    if current is None:
+        raise CommandRejected("not-your-call", "you no longer have a line")
+    return current
 
 
 def _scoped(query: QuerySet[_Row], request: PanelRequest, line_field: str) -> QuerySet[_Row]:

@@ -7,8 +7,12 @@ case-insensitively because Asterisk spells them inconsistently (``Uniqueid`` in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
+
+#: Headers whose value never appears in a repr: the AMI ``Login`` secret and MD5 key.
+_SECRET_VALUE = re.compile(r"(?im)^((?:secret|key)[ \t]*:)[^\r\n]*")
 
 #: A header as it came off the wire. ``None`` as the key marks the free-text body of
 #: a ``Response: Follows`` (Asterisk <= 13 ``Command`` output), as the recorder lists it.
@@ -55,7 +59,7 @@ class Greeting:
         return self.text.rpartition("/")[2]
 
 
-@dataclass(slots=True, eq=False, init=False)
+@dataclass(slots=True, eq=False, init=False, repr=False)
 class Message:
     """Common part of events, responses and actions. Treat as immutable.
 
@@ -122,6 +126,12 @@ class Message:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None
 
+    def __repr__(self) -> str:
+        # A Login action's text holds the AMI secret (``Secret:``, or ``Key:`` for MD5
+        # challenge logins); reprs end up in logs and tracebacks.
+        masked = _SECRET_VALUE.sub(r"\1 ***", self.text)
+        return f"{type(self).__name__}(text={masked!r})"
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message) or type(other) is not type(self):
             return NotImplemented
@@ -161,7 +171,7 @@ class Message:
         return self.get("ActionID")
 
 
-@dataclass(slots=True, eq=False, init=False)
+@dataclass(slots=True, eq=False, init=False, repr=False)
 class Event(Message):
     """An unsolicited ``Event:`` packet (or an item of an event list)."""
 
@@ -177,7 +187,7 @@ class Event(Message):
         return (self.get("EventList") or "").lower() == "complete"
 
 
-@dataclass(slots=True, eq=False, init=False)
+@dataclass(slots=True, eq=False, init=False, repr=False)
 class Response(Message):
     """The answer to an action, matched to it by ``ActionID``."""
 
@@ -211,7 +221,7 @@ class Response(Message):
         return lines
 
 
-@dataclass(slots=True, eq=False, init=False)
+@dataclass(slots=True, eq=False, init=False, repr=False)
 class Action(Message):
     """An action: built by ``make_action`` for the client, parsed by the test peer."""
 

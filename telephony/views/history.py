@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -148,6 +149,23 @@ class _Echo:
         return value
 
 
+#: A cell a spreadsheet would run as a formula (OWASP "CSV Injection"): caller names come from
+#: caller ID, which anyone who phones in can set.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PHONE_NUMBER = re.compile(r"^\+?[0-9 ()-]+$")
+
+
+def csv_cell(value: str) -> str:
+    """``value`` made inert for Excel and LibreOffice: a leading quote before a formula start.
+
+    Plain phone numbers (``+15551230001``) stay as they are: a spreadsheet reads them as
+    numbers or text, never as a formula, and the export's users copy them.
+    """
+    if value.startswith(_FORMULA_START) and not _PHONE_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _csv_rows(records: QuerySet[CallRecord]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel opens Cyrillic names as UTF-8
@@ -158,7 +176,7 @@ def _csv_rows(records: QuerySet[CallRecord]) -> Iterator[str]:
             value = getattr(record, column) if column != "contact" else record.contact
             if isinstance(value, dt.datetime):
                 value = timezone.localtime(value).isoformat(timespec="seconds")
-            values.append("" if value is None else str(value))
+            values.append("" if value is None else csv_cell(str(value)))
         yield writer.writerow(values)
 
 

@@ -403,6 +403,58 @@ async def test_command_on_another_lines_call_is_refused_before_the_worker(
     await socket.disconnect()
 
 
+async def test_a_line_given_to_someone_else_is_no_longer_yours_on_an_open_socket(
+    world: World, layer: Any
+) -> None:
+    # alice's socket opened while 101 was hers; then an admin gave 101 to bob.
+    await sync_to_async(live_call)(world, call_id="c1", line="101")
+    socket, _ = await connected(world, "alice")
+    await sync_to_async(Extension.objects.filter(number="101").update)(
+        operator=await sync_to_async(User.objects.get)(username="bob")
+    )
+    async with FakeWorker(layer, world.cid) as worker:
+        drop = await command(socket, id=1, command="DropCall", callId="c1")
+        dial = await command(socket, id=2, command="MakeCall", targetAddress="102")
+        await asyncio.sleep(0.2)
+    assert (drop["code"], dial["code"]) == ("not-your-call", "not-your-call")
+    assert worker.received == []
+    await socket.disconnect()
+
+
+async def test_a_supervisor_whose_permission_was_removed_can_no_longer_act(
+    world: World, layer: Any
+) -> None:
+    await sync_to_async(live_call)(world, call_id="bobs", line="102")
+    socket, _ = await connected(world, "carol", "?supervise=1")
+    carol = await sync_to_async(User.objects.get)(username="carol")
+    await sync_to_async(carol.user_permissions.clear)()
+    async with FakeWorker(layer, world.cid) as worker:
+        reply = await command(socket, id=1, command="DropCall", callId="bobs")
+        await asyncio.sleep(0.2)
+    assert reply["code"] == "not-your-call"
+    assert worker.received == []
+    await socket.disconnect()
+
+
+async def test_an_unexpected_failure_while_routing_is_answered_with_internal_error(
+    world: World, layer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A live record left behind by a deleted connector (connector set to NULL): routing it
+    # fails inside the ORM, not with a CommandRejected. carol still supervises another PBX.
+    await sync_to_async(make_connector)(name="branch")
+    orphan = await sync_to_async(live_call)(world, call_id="orphan", line="102")
+    await sync_to_async(CallRecord.objects.filter(pk=orphan.pk).update)(connector=None)
+    socket, _ = await connected(world, "carol", "?supervise=1")
+    async with FakeWorker(layer, world.cid) as worker:
+        reply = await command(socket, id="o", command="DropCall", callId="orphan")
+        still_there = await command(socket, id="s", command="QueryActiveCallSnapshot")
+    assert (reply["id"], reply["ok"], reply["code"]) == ("o", False, "internal-error")
+    assert still_there["ok"]
+    assert worker.received == []
+    assert "cannot route command DropCall" in caplog.text
+    await socket.disconnect()
+
+
 async def test_supervisor_may_act_on_any_line_and_the_worker_is_told_all_lines(
     world: World, layer: Any
 ) -> None:

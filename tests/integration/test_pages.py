@@ -6,7 +6,9 @@ Personas: alice owns line 101, bob line 102; sofia supervises and owns no line.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -115,6 +117,40 @@ def test_the_csv_export_has_the_filtered_calls_only(office: dict[str, Any]) -> N
     assert len(rows) == 2
     assert ",missed," in rows[1]
     assert "Иван Петров" in rows[1]
+
+
+def test_the_csv_export_defuses_formulas_in_caller_id_but_keeps_phone_numbers(
+    office: dict[str, Any],
+) -> None:
+    # Caller ID is whatever the caller's carrier sends: a name can be a spreadsheet formula.
+    connector = office["records"][0].connector
+    formulas = [
+        '=HYPERLINK("http://evil.example","x")',
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1+1)",
+        "\t=1+1",
+        "\r=1+1",
+    ]
+    for n, name in enumerate(formulas):
+        make_call_record(
+            connector=connector,
+            call_id=f"evil-{n}",
+            line="101",
+            caller_name=name,
+            caller_number="+1 (555) 123-0003",
+            callee_number="-101",
+            started_at=CALL_START + dt.timedelta(hours=2, minutes=n),
+        )
+
+    response = client_for(office["users"]["alice"]).get("/history/export.csv")
+
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
+    evil = [row for row in rows if row["caller_number"] == "+1 (555) 123-0003"]
+    assert sorted(row["caller_name"] for row in evil) == sorted("'" + name for name in formulas)
+    # A plain number starting with + or - is data, not a formula: it stays as it is.
+    assert {row["callee_number"] for row in evil} == {"-101"}
+    assert {row["caller_number"] for row in rows} >= {"+15551230001", "+15551230002"}
 
 
 def test_the_detail_page_shows_the_timeline_and_is_private(office: dict[str, Any]) -> None:

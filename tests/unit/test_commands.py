@@ -397,12 +397,32 @@ def test_a_number_matching_the_dial_pattern_is_accepted() -> None:
     assert action["Exten"] == "84951234567"
 
 
-def test_an_internal_extension_is_accepted_whatever_the_dial_pattern() -> None:
-    config = make_connector_config(outbound_dial_pattern=r"^8[0-9]{10}$")
+def test_a_configured_extension_is_accepted_whatever_the_dial_pattern() -> None:
+    # operator_101 transfers to colleague 102: an extension of this connector.
+    config = make_connector_config(
+        outbound_dial_pattern=r"^\+7495[0-9]{7}$",
+        lines={"101": "PJSIP/101", "102": "PJSIP/102"},
+    )
 
     (action,) = build("blind_transfer", config=config, call=make_call_view(), target="102")
 
     assert action["Exten"] == "102"
+
+
+@pytest.mark.parametrize("verb", ["make_call", "blind_transfer", "attended_transfer"])
+@pytest.mark.parametrize("target", ["12345678", "900", "112", "103"])
+def test_a_short_number_that_is_no_configured_extension_must_match_the_dial_pattern(
+    verb: str, target: str
+) -> None:
+    # Toll fraud: a premium or service number must not pass as "internal".
+    config = make_connector_config(
+        outbound_dial_pattern=r"^\+7495[0-9]{7}$",
+        lines={"101": "PJSIP/101", "102": "PJSIP/102"},
+    )
+
+    code = rejection(verb, config=config, call=make_call_view(), target=target)
+
+    assert code == "invalid-number"
 
 
 @pytest.mark.parametrize("target", [None, "", "  ", "sales", "1", "+", "102@other-context"])

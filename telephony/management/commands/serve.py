@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from telephony.demo import DEMO_CONNECTOR, connector_from_env, seed_demo
+from telephony.demo import DEMO_CONNECTOR, connector_from_env, may_seed_demo, seed_demo
 from telephony.models import Connector
 from telephony.oneprocess import Options, run
 
@@ -32,6 +32,11 @@ class Command(BaseCommand):
             default=_truthy(os.environ.get("DEMO")),
             help="seed demo users and contacts and run a simulated Asterisk (env DEMO=1)",
         )
+        parser.add_argument(
+            "--force-demo",
+            action="store_true",
+            help="seed the demo even though DATABASE_URL is set (existing users stay unchanged)",
+        )
         parser.add_argument("--every", type=float, default=6.0, help="demo: seconds between calls")
         parser.add_argument(
             "--no-schedule", action="store_true", help="demo: no calls of the simulator's own"
@@ -42,6 +47,13 @@ class Command(BaseCommand):
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO)
         demo = bool(options["demo"])
+        if demo and not may_seed_demo(forced=options["force_demo"]):
+            raise CommandError(
+                "DATABASE_URL is set, and --demo (DEMO=1, the default of `make run`) would add "
+                "demo users with known passwords (admin/admin...) and a demo PBX to that "
+                "database. Serve your own PBX without --demo (`make run DEMO=0`), or pass "
+                "--force-demo to seed it anyway (users that already exist are left unchanged)."
+            )
         url = f"http://{options['host']}:{options['port']}/"
         try:
             configured = connector_from_env()
@@ -60,7 +72,7 @@ class Command(BaseCommand):
         def ready() -> None:
             self.stdout.write(f"serving {url} (Ctrl+C stops)")
             if demo:
-                self.stdout.write("demo users (password = user name):")
+                self.stdout.write("demo users (password = user name unless changed since):")
                 self.stdout.write("  admin  administrator  /admin/")
                 self.stdout.write("  alice  operator, line 101")
                 self.stdout.write("  boris  operator, line 102")
