@@ -84,8 +84,11 @@ check: install-dev services lint types imports
 ## Everything CI runs: services, lint, types, import contracts, both test passes.
 test: check
 
+## Benchmarks print JSON lines and never assert; bench/fanout.py (sockets) runs on its own.
 bench: install-dev services
 	$(BIN)/python bench/ami_parse.py
+	$(BIN)/python bench/callmodel.py
+	$(BIN)/python bench/worker.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache staticfiles
