@@ -11,6 +11,7 @@ from telephony.ami import AmiParser
 from telephony.callmodel.dialects import DialectReader
 from telephony.callmodel.tracker import CallTracker
 from telephony.models import CallEvent
+from telephony.worker import recorder as recorder_module
 from telephony.worker.recorder import Recorder
 from tests.factories import make_connector
 from tests.support.ami_peer import strip_greeting
@@ -34,15 +35,15 @@ def test_a_rolled_back_write_hands_out_the_same_numbers_again(
     connector = make_connector()
     recorder = Recorder(connector.pk)
     events = call_events("asterisk-22/c_inbound_no_answer", connector.pk)
-    real_bulk_create = CallEvent.objects.bulk_create
+    real_insert = recorder_module.insert_events
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise DatabaseError("database is locked")
 
-    monkeypatch.setattr(CallEvent.objects, "bulk_create", failing)
+    monkeypatch.setattr(recorder_module, "insert_events", failing)
     with pytest.raises(DatabaseError):
         recorder.write(events)
-    monkeypatch.setattr(CallEvent.objects, "bulk_create", real_bulk_create)
+    monkeypatch.setattr(recorder_module, "insert_events", real_insert)
 
     saved = recorder.write(events)
 
