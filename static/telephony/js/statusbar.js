@@ -1,0 +1,90 @@
+// The status bar: each own line's state pill and do-not-disturb switch, the PBX pill, and
+// the button that asks for desktop notifications.
+import { _, errorText, STATES } from "./labels.js";
+import { config, socket, store } from "./session.js";
+import * as alerts from "./alerts.js";
+import { toast } from "./toasts.js";
+
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function ownLine(connector, line) {
+  return $(`.line[data-connector="${connector}"][data-line="${line}"]`);
+}
+
+/** Recompute each line's pill from its live calls and its DND switch. */
+export function refreshLines() {
+  for (const row of document.querySelectorAll("#lines .line")) {
+    const calls = store.list().filter(
+      (call) => String(call.connector) === row.dataset.connector && call.line === row.dataset.line,
+    );
+    let state = "idle";
+    if (calls.some((call) => call.state !== "ringing")) state = "busy";
+    else if (calls.length) state = "ringing";
+    else if ($(".dnd-toggle", row).checked) state = "dnd";
+    const pill = $(".line-state", row);
+    pill.dataset.state = state;
+    pill.textContent = STATES[state];
+  }
+}
+
+export function onLineState(event) {
+  // Most LineStateChanged only restate the line's features after a transition (the cards
+  // already carry theirs); only a queue pause (paused true/false) changes DND.
+  if (event.paused === null || event.paused === undefined) return;
+  const row = ownLine(event.connector, event.line);
+  if (!row || (event.reason && event.reason !== "DND")) return;
+  $(".dnd-toggle", row).checked = Boolean(event.paused);
+  saveDnd(event.connector, event.line, Boolean(event.paused));
+  refreshLines();
+}
+
+function saveDnd(connector, line, enabled) {
+  const csrf = document.cookie.match(/csrftoken=([^;]+)/)?.[1] || "";
+  fetch(config.dndUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+    body: JSON.stringify({ connector: Number(connector), line, enabled }),
+  }).catch(() => {});
+}
+
+for (const row of document.querySelectorAll("#lines .line")) {
+  $(".dnd-toggle", row).addEventListener("change", async (event) => {
+    const enabled = event.target.checked;
+    const result = await socket.command("SetDnd", {
+      enabled,
+      line: row.dataset.line,
+      connector: Number(row.dataset.connector),
+    });
+    if (!result.ok) {
+      event.target.checked = !enabled;
+      toast(errorText(result), "error");
+    } else {
+      saveDnd(row.dataset.connector, row.dataset.line, enabled);
+    }
+    refreshLines();
+  });
+}
+
+/** The PBX pill: ``status`` from a hello or connector.status, null when we cannot know. */
+export function showPbx(status) {
+  const pill = $("#pbx-state");
+  if (!status) {
+    pill.dataset.state = "unknown";
+    pill.textContent = _("PBX: unknown");
+  } else if (status.connected) {
+    pill.dataset.state = "up";
+    pill.textContent = _("PBX connected");
+    pill.title = "";
+  } else {
+    pill.dataset.state = "down";
+    pill.textContent = _("PBX disconnected");
+    pill.title = status.last_error || "";
+  }
+}
+
+const enable = $("#enable-notifications");
+enable.hidden = !alerts.notificationsWanted();
+enable.addEventListener("click", async () => {
+  await alerts.askForNotifications();
+  enable.hidden = !alerts.notificationsWanted();
+});
