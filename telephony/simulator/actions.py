@@ -97,6 +97,21 @@ class ActionDesk:
             session.send([reply(action, "Error", ("Message", "No such channel"))])
         return found
 
+    def _bridged(
+        self, session: Session, action: Action, failure: str
+    ) -> tuple[Call, Channel] | None:
+        """The action's channel if it is in a bridge; else answers Error with ``failure``."""
+        found = self._channel(session, action)
+        if found is not None and found[1].bridge is None:
+            session.send([reply(action, "Error", ("Message", failure))])
+            return None
+        return found
+
+    @staticmethod
+    def _destination(action: Action) -> tuple[str, str]:
+        """``(Exten, Context)`` of a transfer or redirect; the context defaults as ours."""
+        return action.get("Exten") or "", action.get("Context") or "from-internal"
+
     def _operator(self, line: str) -> tuple[Call, Channel] | None:
         for call in self.pbx.calls.values():
             channel = call.operator_channel(line)
@@ -185,14 +200,11 @@ class ActionDesk:
         call.task = None
 
     def blind_transfer(self, session: Session, action: Action) -> None:
-        found = self._channel(session, action)
+        found = self._bridged(session, action, "Transfer failed")
         if found is None:
             return
         call, channel = found
-        if channel.bridge is None:
-            session.send([reply(action, "Error", ("Message", "Transfer failed"))])
-            return
-        exten, context = action.get("Exten") or "", action.get("Context") or "from-internal"
+        exten, context = self._destination(action)
         session.send([reply(action, "Success", ("Message", "Transfer succeeded"))])
         plan = self.scenarios.plan(self.rng)
         script = self.scenarios.transfer(call, channel, exten, context, plan, blind=True)
@@ -205,7 +217,7 @@ class ActionDesk:
             session.send([reply(action, "Error", ("Message", message))])
             return
         call, channel = found
-        exten, context = action.get("Exten") or "", action.get("Context") or "from-internal"
+        exten, context = self._destination(action)
         peer = self.pbx.shapes.peer_of(channel)
         if peer is None:
             session.send([reply(action, "Error", ("Message", "Redirect failed, channel not up."))])
@@ -221,14 +233,11 @@ class ActionDesk:
         self.run_script(call, script)
 
     def atxfer(self, session: Session, action: Action) -> None:
-        found = self._channel(session, action)
+        found = self._bridged(session, action, "Atxfer failed")
         if found is None:
             return
         call, channel = found
-        if channel.bridge is None:
-            session.send([reply(action, "Error", ("Message", "Atxfer failed"))])
-            return
-        exten, context = action.get("Exten") or "", action.get("Context") or "from-internal"
+        exten, context = self._destination(action)
         session.send([reply(action, "Success", ("Message", "Atxfer successfully queued"))])
         self.run_script(call, self._consult_then_transfer(call, channel, exten, context))
 

@@ -7,15 +7,10 @@ no Dial events for queue members or an Originate's first leg. Knows no sockets.
 
 from __future__ import annotations
 
-import time
-
 from telephony.ami import Event, Field
 
-from .channels import Bridge, Call, Channel, Dial, OriginateRequest, Party, State
-from .shapes import CAUSES, Shapes, event, shown
-
-CALL = ("Privilege", "call,all")
-AGENT = ("Privilege", "agent,all")
+from .channels import Bridge, Call, Channel, Dial, Party, State
+from .shapes import AGENT, CALL, Shapes, age, cause_fields, event, hms, seconds_since, shown
 
 
 class LegacyShapes(Shapes):
@@ -23,6 +18,11 @@ class LegacyShapes(Shapes):
 
     greeting = "Asterisk Call Manager/1.3"
     dialect = "11"
+    # k2 (11): a failed Originate says <null> where 22 says <unknown>.
+    failed_unique_id = "<null>"
+
+    def call_headers(self) -> tuple[Field, ...]:
+        return (CALL,)
 
     # -- field blocks ----------------------------------------------------------------------
 
@@ -73,8 +73,7 @@ class LegacyShapes(Shapes):
             CALL,
             *self.ids(channel),
             *self.parties(channel),
-            ("Cause", str(cause)),
-            ("Cause-txt", CAUSES.get(cause, "Unknown")),
+            *cause_fields(cause),
         )
 
     def link(self, state: str, one: Channel, two: Channel) -> Event:
@@ -280,7 +279,7 @@ class LegacyShapes(Shapes):
         )
 
     def queue_connected(self, call: Call, caller: Channel, member: Channel) -> list[Event]:
-        waited = str(round(time.monotonic() - (call.queue_joined or time.monotonic())))
+        waited = seconds_since(call.queue_joined)
         return [
             self.music(caller, on=False),
             self.leave(caller, call.queue or ""),
@@ -363,7 +362,7 @@ class LegacyShapes(Shapes):
             by.bridge.channels.clear()
         by.bridge = peer.bridge = None
         if call.queue:
-            talk = str(round(time.monotonic() - (call.answered_at or time.monotonic())))
+            talk = seconds_since(call.answered_at)
             events.append(
                 event(
                     "AgentComplete",
@@ -401,27 +400,7 @@ class LegacyShapes(Shapes):
 
     # -- actions' answers ------------------------------------------------------------------
 
-    def originate_response(
-        self, request: OriginateRequest, channel: Channel | None, reason: int
-    ) -> Event:
-        answered = reason == 4 and channel is not None
-        return event(
-            "OriginateResponse",
-            CALL,
-            *self.tagged(request.action_id),
-            ("Response", "Success" if answered else "Failure"),
-            ("Channel", channel.name if channel is not None and answered else request.device),
-            ("Context", request.context),
-            ("Exten", request.exten),
-            ("Reason", str(reason)),
-            # k2 (11): a failed Originate says <null> where 22 says <unknown>.
-            ("Uniqueid", channel.unique_id if channel is not None and answered else "<null>"),
-            ("CallerIDNum", shown(request.shown_as.number if answered else None)),
-            ("CallerIDName", shown(request.shown_as.name if answered else None)),
-        )
-
     def listed_channel(self, channel: Channel, action_id: str | None) -> Event:
-        seconds = int(time.monotonic() - channel.created)
         peer = self.peer_of(channel)
         return event(
             "CoreShowChannel",
@@ -439,7 +418,7 @@ class LegacyShapes(Shapes):
             ("CallerIDname", shown(channel.caller.name, "")),
             ("ConnectedLineNum", shown(channel.connected.number, "")),
             ("ConnectedLineName", shown(channel.connected.name, "")),
-            ("Duration", f"{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"),
+            ("Duration", hms(age(channel))),
             ("AccountCode", channel.account_code),
             ("BridgedChannel", peer.name if peer else ""),
             ("BridgedUniqueID", peer.unique_id if peer else ""),
@@ -470,7 +449,7 @@ class LegacyShapes(Shapes):
             ("Context", channel.context),
             ("Extension", channel.exten),
             ("Priority", str(channel.priority)),
-            ("Seconds", str(int(time.monotonic() - channel.created))),
+            ("Seconds", str(age(channel))),
             ("BridgedChannel", peer.name if peer else ""),
             ("BridgedUniqueid", peer.unique_id if peer else ""),
             ("Uniqueid", channel.unique_id),

@@ -6,15 +6,10 @@ Header order and placeholders copy the Asterisk 22.10 captures in
 
 from __future__ import annotations
 
-import time
-
 from telephony.ami import Event, Field
 
-from .channels import Bridge, Call, Channel, Dial, OriginateRequest, Party, State
-from .shapes import CAUSES, Shapes, event, shown
-
-CALL = ("Privilege", "call,all")
-AGENT = ("Privilege", "agent,all")
+from .channels import Bridge, Call, Channel, Dial, Party, State
+from .shapes import AGENT, CALL, Shapes, age, cause_fields, event, hms, seconds_since, shown
 
 
 class ModernShapes(Shapes):
@@ -22,9 +17,14 @@ class ModernShapes(Shapes):
 
     greeting = "Asterisk Call Manager/11.0.0"
     dialect = "12"
+    # j2: a failed Originate has no channel: Uniqueid and caller ID say <unknown>.
+    failed_unique_id = "<unknown>"
 
     def __init__(self, system_name: str = "sim") -> None:
         self.system = ("SystemName", system_name)
+
+    def call_headers(self) -> tuple[Field, ...]:
+        return (CALL, self.system)
 
     # -- field blocks ----------------------------------------------------------------------
 
@@ -60,6 +60,15 @@ class ModernShapes(Shapes):
             ("BridgeVideoSourceMode", "none"),
         ]
 
+    def bridge_event(self, name: str, bridge: Bridge, *extra: Field) -> Event:
+        return event(name, CALL, self.system, *self.bridge_block(bridge), *extra)
+
+    def bridge_left(self, bridge: Bridge, channel: Channel) -> Event:
+        """``channel`` leaves ``bridge`` (and is taken out of it first)."""
+        bridge.channels.remove(channel)
+        channel.bridge = None
+        return self.bridge_event("BridgeLeave", bridge, *self.block(channel))
+
     def channel_event(self, name: str, channel: Channel, *extra: Field) -> Event:
         return event(name, CALL, self.system, *self.block(channel), *extra)
 
@@ -70,9 +79,7 @@ class ModernShapes(Shapes):
 
     def hangup(self, channel: Channel, cause: int) -> Event:
         channel.is_hung_up = True
-        return self.channel_event(
-            "Hangup", channel, ("Cause", str(cause)), ("Cause-txt", CAUSES.get(cause, "Unknown"))
-        )
+        return self.channel_event("Hangup", channel, *cause_fields(cause))
 
     # -- channels appear -------------------------------------------------------------------
 
@@ -171,19 +178,11 @@ class ModernShapes(Shapes):
         return [cancel, cancel, self.hangup(dial.dest, 26)]
 
     def bridged(self, bridge: Bridge, callee: Channel, caller: Channel) -> list[Event]:
-        events = [event("BridgeCreate", CALL, self.system, *self.bridge_block(bridge))]
+        events = [self.bridge_event("BridgeCreate", bridge)]
         for channel in (callee, caller):
             bridge.channels.append(channel)
             channel.bridge = bridge
-            events.append(
-                event(
-                    "BridgeEnter",
-                    CALL,
-                    self.system,
-                    *self.bridge_block(bridge),
-                    *self.block(channel),
-                )
-            )
+            events.append(self.bridge_event("BridgeEnter", bridge, *self.block(channel)))
         return events
 
     # -- queues ----------------------------------------------------------------------------
@@ -196,7 +195,7 @@ class ModernShapes(Shapes):
         ]
 
     def queue_connected(self, call: Call, caller: Channel, member: Channel) -> list[Event]:
-        waited = str(round(time.monotonic() - (call.queue_joined or time.monotonic())))
+        waited = seconds_since(call.queue_joined)
         leave = self.channel_event("QueueCallerLeave", caller, ("Queue", call.queue or ""))
         dial = Dial(caller, member, member.device)
         connect = self.dial_event(
@@ -266,21 +265,10 @@ class ModernShapes(Shapes):
             )
         transferee.exten, transferee.context, transferee.priority = exten, context, 1
         if bridge is not None:
-            for channel in (transferer, transferee):
-                bridge.channels.remove(channel)
-                channel.bridge = None
-                events.append(
-                    event(
-                        "BridgeLeave",
-                        CALL,
-                        self.system,
-                        *self.bridge_block(bridge),
-                        *self.block(channel),
-                    )
-                )
+            events.extend(self.bridge_left(bridge, c) for c in (transferer, transferee))
         events.append(self.hangup(transferer, 16))
         if bridge is not None:
-            events.append(event("BridgeDestroy", CALL, self.system, *self.bridge_block(bridge)))
+            events.append(self.bridge_event("BridgeDestroy", bridge))
         return events
 
     # -- the end ---------------------------------------------------------------------------
@@ -295,7 +283,7 @@ class ModernShapes(Shapes):
         member = next((c for c in [by, *others] if c.line is not None), None)
         caller = next((c for c in [by, *others] if c.line is None), None)
         if call.queue and member is not None and caller is not None:
-            talk = str(round(time.monotonic() - (call.answered_at or time.monotonic())))
+            talk = seconds_since(call.answered_at)
             done = self.dial_event(
                 "AgentComplete",
                 Dial(caller, member, member.device),
@@ -308,19 +296,8 @@ class ModernShapes(Shapes):
             )
             events.append(event("AgentComplete", AGENT, *done.fields[2:]))
         if bridge is not None:
-            for channel in [by, *others]:
-                bridge.channels.remove(channel)
-                channel.bridge = None
-                events.append(
-                    event(
-                        "BridgeLeave",
-                        CALL,
-                        self.system,
-                        *self.bridge_block(bridge),
-                        *self.block(channel),
-                    )
-                )
-            events.append(event("BridgeDestroy", CALL, self.system, *self.bridge_block(bridge)))
+            events.extend(self.bridge_left(bridge, channel) for channel in [by, *others])
+            events.append(self.bridge_event("BridgeDestroy", bridge))
         if not requested_by_ami:
             events.append(self.channel_event("SoftHangupRequest", by, ("Cause", "16")))
         events.extend(self.hangup(channel, 16) for channel in others)
@@ -343,28 +320,7 @@ class ModernShapes(Shapes):
 
     # -- actions' answers ------------------------------------------------------------------
 
-    def originate_response(
-        self, request: OriginateRequest, channel: Channel | None, reason: int
-    ) -> Event:
-        answered = reason == 4 and channel is not None
-        return event(
-            "OriginateResponse",
-            CALL,
-            self.system,
-            *self.tagged(request.action_id),
-            ("Response", "Success" if answered else "Failure"),
-            ("Channel", channel.name if channel is not None and answered else request.device),
-            ("Context", request.context),
-            ("Exten", request.exten),
-            ("Reason", str(reason)),
-            # j2: a failed Originate has no channel: Uniqueid and caller ID say <unknown>.
-            ("Uniqueid", channel.unique_id if channel is not None and answered else "<unknown>"),
-            ("CallerIDNum", shown(request.shown_as.number if answered else None)),
-            ("CallerIDName", shown(request.shown_as.name if answered else None)),
-        )
-
     def listed_channel(self, channel: Channel, action_id: str | None) -> Event:
-        seconds = int(time.monotonic() - channel.created)
         return event(
             "CoreShowChannel",
             *self.tagged(action_id),
@@ -372,7 +328,7 @@ class ModernShapes(Shapes):
             ("BridgeId", channel.bridge.unique_id if channel.bridge else ""),
             ("Application", channel.application),
             ("ApplicationData", channel.application_data),
-            ("Duration", f"{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"),
+            ("Duration", hms(age(channel))),
         )
 
     def channels_listed(self, count: int, action_id: str | None) -> Event:
@@ -392,7 +348,7 @@ class ModernShapes(Shapes):
             ("BridgeID", channel.bridge.unique_id if channel.bridge else ""),
             ("Application", channel.application),
             ("Data", channel.application_data),
-            ("Seconds", str(int(time.monotonic() - channel.created))),
+            ("Seconds", str(age(channel))),
             *self.tagged(action_id),
         )
 

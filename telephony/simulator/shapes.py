@@ -9,11 +9,16 @@ shapes follow the byte-exact captures in ``tests/fixtures/ami``. Knows no socket
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Sequence
 
 from telephony.ami import Event, Field
 
 from .channels import Bridge, Call, Channel, Dial, OriginateRequest, Party
+
+#: The ``Privilege`` of call and queue events (both dialects).
+CALL = ("Privilege", "call,all")
+AGENT = ("Privilege", "agent,all")
 
 #: ``Cause-txt`` of the hangup causes the simulator uses (Q.850).
 CAUSES = {
@@ -27,6 +32,26 @@ CAUSES = {
 
 def event(name: str, *fields: Field) -> Event:
     return Event.from_fields((("Event", name), *fields))
+
+
+def cause_fields(cause: int) -> tuple[Field, Field]:
+    """``Cause`` and its ``Cause-txt``, as ``Hangup`` ends in both dialects."""
+    return ("Cause", str(cause)), ("Cause-txt", CAUSES.get(cause, "Unknown"))
+
+
+def seconds_since(moment: float | None) -> str:
+    """Whole seconds from a ``time.monotonic()`` reading to now ("0" when there is none)."""
+    return str(round(time.monotonic() - (moment or time.monotonic())))
+
+
+def age(channel: Channel) -> int:
+    """Whole seconds since ``channel`` was created (``Seconds``, ``Duration``)."""
+    return int(time.monotonic() - channel.created)
+
+
+def hms(seconds: int) -> str:
+    """``Duration`` as ``CoreShowChannel`` prints it: ``HH:MM:SS``."""
+    return f"{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"
 
 
 def shown(party_value: str | None, placeholder: str = "<unknown>") -> str:
@@ -50,6 +75,12 @@ class Shapes(abc.ABC):
     greeting: str
     #: The ``Dialect`` value the call model is pinned to for this shape set.
     dialect: str
+    #: ``OriginateResponse``'s ``Uniqueid`` when the Originate failed (there is no channel).
+    failed_unique_id: str
+
+    @abc.abstractmethod
+    def call_headers(self) -> tuple[Field, ...]:
+        """The headers every call event starts with after ``Event`` (``Privilege``...)."""
 
     # -- channels appear -------------------------------------------------------------------
 
@@ -148,11 +179,27 @@ class Shapes(abc.ABC):
 
     # -- actions' answers ------------------------------------------------------------------
 
-    @abc.abstractmethod
     def originate_response(
         self, request: OriginateRequest, channel: Channel | None, reason: int
     ) -> Event:
         """``OriginateResponse``: Success/Reason 4 after the answer, else Failure."""
+        answered = reason == 4 and channel is not None
+        return event(
+            "OriginateResponse",
+            *self.call_headers(),
+            *self.tagged(request.action_id),
+            ("Response", "Success" if answered else "Failure"),
+            ("Channel", channel.name if channel is not None and answered else request.device),
+            ("Context", request.context),
+            ("Exten", request.exten),
+            ("Reason", str(reason)),
+            (
+                "Uniqueid",
+                channel.unique_id if channel is not None and answered else self.failed_unique_id,
+            ),
+            ("CallerIDNum", shown(request.shown_as.number if answered else None)),
+            ("CallerIDName", shown(request.shown_as.name if answered else None)),
+        )
 
     @abc.abstractmethod
     def listed_channel(self, channel: Channel, action_id: str | None) -> Event:
