@@ -27,7 +27,7 @@ from ..callmodel.events import (
     RingFinished,
 )
 from ..callmodel.records import CallRecord as FinishedCall
-from ..models import CallEvent, CallRecord, ContactPhone
+from ..models import CallEvent, CallRecord, Contact, ContactPhone
 from ..phones import normalize_number
 
 logger = logging.getLogger(__name__)
@@ -68,8 +68,6 @@ class Recorder:
     def __init__(self, connector_id: int) -> None:
         self.connector_id = connector_id
         self._seq: dict[str, int] = {}
-        self.saved_events = 0
-        self.duplicates = 0
 
     def last_seq(self, line: str) -> int:
         """The line's last sequence number handed out by this recorder (0 before any)."""
@@ -97,7 +95,6 @@ class Recorder:
             # Rolled back: hand out the same numbers again on retry, leaving no gap.
             self._seq = numbers
             raise
-        self.saved_events += len(outgoing)
         return outgoing
 
     def _write(
@@ -132,7 +129,6 @@ class Recorder:
             occurred = _when(event.time)
             key = (record_key, dedupe_key(event.name, occurred))
             if key in existing:
-                self.duplicates += 1
                 continue
             existing.add(key)
             wire["seq"] = self._next_seq(event.line)
@@ -155,19 +151,10 @@ class Recorder:
             outgoing.append(Outgoing(event.line, wire))
         for call in finished:
             self._close(records[(call.call_id, call.line)], call)
-        # New records are inserted here, once, with their final state (the upsert returns
-        # their ids); inserting them first and upserting them again wrote every new row twice.
+        # New records are inserted here, once, with their final state; the upsert returns
+        # their ids (PostgreSQL, SQLite 3.35+). Inserting them first and upserting them again
+        # wrote every new row twice.
         _save_records(list(records.values()))
-        if any(record.pk is None for record in records.values()):
-            # Backends that do not return ids from bulk_create (none we support today).
-            ids = dict(
-                ((call_id, line), pk)
-                for pk, call_id, line in CallRecord.objects.filter(
-                    connector_id=self.connector_id, call_id__in={k[0] for k in records}
-                ).values_list("pk", "call_id", "line")
-            )
-            for wanted, record in records.items():
-                record.pk = ids[wanted]
         for row in rows:
             row.record_id = row.record.pk
         insert_events(rows)
@@ -240,8 +227,6 @@ class Recorder:
         self._contacts = {}
         if not ids:
             return
-        from ..models import Contact
-
         for contact in Contact.objects.filter(pk__in=ids):
             self._contacts[contact.pk] = {
                 "id": contact.pk,

@@ -109,7 +109,6 @@ class ConnectorRunner:
         self.commands = CommandRunner(self)
         self.status = StatusWriter(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
-        self._resynced = asyncio.Event()
         #: ActionIDs of our CoreShowChannels lists still arriving in the event stream.
         self._listings: set[str] = set()
 
@@ -184,7 +183,8 @@ class ConnectorRunner:
             self.commands.originate_finished(event)
         # Items of our own channel list carry no time of ours: the model's clock follows the
         # events' own clock (the PBX's with timestampevents=yes), which ours must not outrun.
-        listing = event.action_id is not None and event.action_id in self._listings
+        # Only while our list is arriving: a missing ActionID costs a case-folded header scan.
+        listing = bool(self._listings) and event.action_id in self._listings
         produced: list[LineEvent] = []
         try:
             for fact in self.dialect.read(event, None if listing else now):
@@ -202,7 +202,6 @@ class ConnectorRunner:
             # still shows live but the PBX no longer has ended while we were away.
             live = self.tracker.live_keys()
             self._queue.put_nowait(Batch([], [], now, live=live))
-            self._resynced.set()
             logger.info("%s: resynced; %d calls live", self.config.name, len(live))
 
     def _push(self, records: list[FinishedCall], events: list[LineEvent], now: float) -> None:
