@@ -69,7 +69,7 @@ imports: install-dev
 
 ## Unit tests only: no services, seconds.
 test-fast: install-dev
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -m "not slow" tests/unit
 
 ## Pass 1: SQLite + in-memory layer (Redis-layer tests use TEST_REDIS_URL).
 ## Pass 2: PostgreSQL + Redis for everything that touches the database or a layer.
@@ -78,7 +78,7 @@ test-pg: install-dev services
 		$(BIN)/pytest -q tests/integration
 
 check: install-dev services lint types imports
-	TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
+	DATABASE_URL= REDIS_URL= TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-pg
 
 ## Everything CI runs: services, lint, types, import contracts, both test passes.

@@ -26,10 +26,6 @@ def panel(request: HttpRequest) -> HttpResponse:
         "extensions": extensions,
         "can_supervise": can_supervise(request.user),
         "panel_config": {
-            "lines": [
-                {"connector": ext.connector_id, "line": ext.number, "name": ext.display_name}
-                for ext in extensions
-            ],
             "contactUrl": reverse("admin:telephony_contact_change", args=[0]),
             "directoryUrl": reverse("telephony:directory"),
             "dndUrl": reverse("telephony:dnd"),

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import redis
 from asgiref.sync import sync_to_async
-from django.db import connection
 
 from telephony.models import CallRecord, Extension
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import make_connector
 from tests.support.ami_peer import AmiPeer, event_list, strip_greeting
+from tests.support.daphne import shared_database_env
 from tests.support.replay import load_capture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
@@ -27,19 +27,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
 TTL = 1.0
 MISSED = "asterisk-22/c_inbound_no_answer"
-
-
-def _database_env() -> dict[str, str]:
-    """Point a child process at the database this test uses (the test database)."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return {"SQLITE_PATH": str(settings["NAME"]), "DATABASE_URL": ""}
-    return {
-        "DATABASE_URL": (
-            f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:"
-            f"{settings['PORT']}/{settings['NAME']}"
-        )
-    }
 
 
 def _setup(port: int) -> int:
@@ -91,17 +78,14 @@ async def test_standby_takes_over_after_the_leader_is_killed(
     await sync_to_async(_setup)(ami_peer.port)
     env = {
         **os.environ,
-        **await sync_to_async(_database_env)(),
+        **await sync_to_async(shared_database_env)(),
         "REDIS_URL": TEST_REDIS_URL,
         "LOG_LEVEL": "INFO",
     }
     leader = _start_worker(env, tmp_path / "leader.log")
     standby: subprocess.Popen[bytes] | None = None
     try:
-        async with asyncio.timeout(20):
-            await asyncio.to_thread(lambda: None)
-            while not (ami_peer.sessions and ami_peer.sessions[0].logged_in):  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        await ami_peer.wait_logged_in(timeout=20)
         standby = _start_worker(env, tmp_path / "standby.log")
         await asyncio.sleep(4 * TTL + 2)  # long enough for the standby to start and try
         assert len(ami_peer.sessions) == 1, "only the leader may ever connect"
@@ -114,10 +98,7 @@ async def test_standby_takes_over_after_the_leader_is_killed(
         leader.wait(5)
         # The standby sees the lease expire (TTL) and logs in: within twice the TTL, plus
         # the PBX login round trip.
-        async with asyncio.timeout(2 * TTL + 3):
-            await ami_peer.wait_for(
-                lambda: len(ami_peer.sessions) >= 2 and ami_peer.sessions[1].logged_in
-            )
+        await ami_peer.wait_logged_in(sessions=2, timeout=2 * TTL + 3)
         await ami_peer.wait_for_action("CoreShowChannels", count=2)
         await ami_peer.replay(capture.replace(b"ctilab-", b"second-"))
         await _wait_records(2)

@@ -40,8 +40,7 @@ async def test_a_refused_login_is_not_retried_until_the_connector_changes(
 
         connector.secret = ami_peer.secret
         await connector.asave()
-        async with asyncio.timeout(5):
-            await ami_peer.wait_logged_in(sessions=2)
+        await ami_peer.wait_logged_in(sessions=2, timeout=5)
     finally:
         supervisor.stop()
         await asyncio.wait_for(task, 10)

@@ -212,7 +212,7 @@ async def test_replaying_the_same_call_again_creates_no_duplicates(worker: Worke
     capture = strip_greeting(load_capture("asterisk-22/c_inbound_no_answer"))
     await worker.peer.replay(capture)
     first = await worker.messages_until(line_101, is_finished("101"))
-    assert names(first)[-1] == "RingFinished"
+    assert only_key_events(names(first)) == ["RingStarted", "RingFinished"]
 
     # A second worker process would rebuild its model from scratch: so does a new tracker.
     worker.runner.tracker = type(worker.runner.tracker)(
@@ -321,9 +321,8 @@ async def test_calls_that_ended_while_disconnected_are_finished_on_resync(worker
 
     await worker.peer.drop(mid_packet=True)
     await worker.peer.wait_logged_in(sessions=2)
-    finished = await worker.messages_until(line_101, is_finished("101"))
+    await worker.messages_until(line_101, is_finished("101"))
 
-    assert names(finished)[-1] == "RingFinished"
     record = await CallRecord.objects.aget(line="101")
     assert record.ended_at is not None
     assert record.disposition == "answered"

@@ -240,24 +240,25 @@ class AmiPeer:
     def action_names(self) -> list[str]:
         return [action.name for action in self.actions]
 
-    async def wait_for(self, predicate: Callable[[], bool]) -> None:
-        """Wait until ``predicate()`` holds, re-checked on every change; at most ``WAIT`` s."""
-        async with asyncio.timeout(WAIT), self._changed:
+    async def wait_for(self, predicate: Callable[[], bool], *, timeout: float = WAIT) -> None:
+        """Wait until ``predicate()`` holds, re-checked on every change; at most ``timeout`` s."""
+        async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(predicate)
 
-    async def wait_for_action(self, name: str, count: int = 1) -> Action:
+    async def wait_for_action(self, name: str, count: int = 1, *, timeout: float = WAIT) -> Action:
         """The ``count``-th action called ``name`` (case-insensitive), once it has arrived."""
 
         def matching() -> list[Action]:
             return [a for a in self.actions if a.name.lower() == name.lower()]
 
-        await self.wait_for(lambda: len(matching()) >= count)
+        await self.wait_for(lambda: len(matching()) >= count, timeout=timeout)
         return matching()[count - 1]
 
-    async def wait_logged_in(self, sessions: int = 1) -> PeerSession:
+    async def wait_logged_in(self, sessions: int = 1, *, timeout: float = WAIT) -> PeerSession:
         """The ``sessions``-th connection, once its client has logged in."""
         await self.wait_for(
-            lambda: len(self.sessions) >= sessions and self.sessions[sessions - 1].logged_in
+            lambda: len(self.sessions) >= sessions and self.sessions[sessions - 1].logged_in,
+            timeout=timeout,
         )
         return self.sessions[sessions - 1]
 

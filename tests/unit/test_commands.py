@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from telephony.ami import Action, AmiParser, Field, encode_action
@@ -555,6 +555,9 @@ targets = st.one_of(
     verb=st.sampled_from(["make_call", "blind_transfer", "attended_transfer"]),
     config=st.sampled_from([MODERN, LEGACY, make_connector_config(outbound_dial_pattern=".*")]),
 )
+# Both paths run on every run, whatever hypothesis draws: an accepted number and an injection.
+@example(target="+15559870001", verb="make_call", config=MODERN)
+@example(target="101\r\nAction: Command", verb="blind_transfer", config=MODERN)
 def test_any_target_is_refused_or_encodes_to_clean_single_packets(
     target: str, verb: str, config: ConnectorConfig
 ) -> None:
