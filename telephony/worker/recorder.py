@@ -17,12 +17,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
+from ..callmodel.events import CallEvent as CallModelEvent
 from ..callmodel.events import (
-    CallEvent as CallModelEvent,
-)
-from ..callmodel.events import (
+    CallState,
     CommutationStarted,
     Direction,
+    Disposition,
+    Feature,
     LineEvent,
     RingFinished,
 )
@@ -134,19 +135,7 @@ class Recorder:
             wire["seq"] = self._next_seq(event.line)
             if record.contact_id is not None:
                 wire["contact"] = self._contacts.get(record.contact_id)
-            rows.append(
-                CallEvent(
-                    record=record,
-                    connector_id=self.connector_id,
-                    line=event.line,
-                    seq=wire["seq"],
-                    name=event.name,
-                    code=event.code,
-                    occurred_at=occurred,
-                    dedupe_key=key[1],
-                    payload=wire,
-                )
-            )
+            rows.append(self._row(record, event, occurred, wire))
             record.last_event = wire
             outgoing.append(Outgoing(event.line, wire))
         for call in finished:
@@ -159,6 +148,22 @@ class Recorder:
             row.record_id = row.record.pk
         insert_events(rows)
         return outgoing
+
+    def _row(
+        self, record: CallRecord, event: CallModelEvent, occurred: datetime, wire: dict[str, Any]
+    ) -> CallEvent:
+        """The history row of one saved call event (its wire form is the payload)."""
+        return CallEvent(
+            record=record,
+            connector_id=self.connector_id,
+            line=event.line,
+            seq=wire["seq"],
+            name=event.name,
+            code=event.code,
+            occurred_at=occurred,
+            dedupe_key=dedupe_key(event.name, occurred),
+            payload=wire,
+        )
 
     # -- records ---------------------------------------------------------------------------
 
@@ -294,38 +299,32 @@ class Recorder:
                 record.disposition = "answered" if answered else "failed"
                 if answered and record.answered_at is not None:
                     record.talk_seconds = max(0, round((now - record.answered_at).total_seconds()))
-                wire = {
-                    **(record.last_event or {}),
-                    "event": "RingFinished",
-                    "code": 6,
-                    "call_id": record.call_id,
-                    "line": record.line,
-                    "state": "finished",
-                    "state_code": 0,
-                    "features": 0x2,
-                    "disposition": record.disposition,
-                    "hangup_cause": None,
-                    "hangup_cause_text": "ended while the worker was away",
-                    "time": now.timestamp(),
-                }
-                wire["seq"] = self._next_seq(record.line)
-                record.last_event = wire
-                rows.append(
-                    CallEvent(
-                        record=record,
-                        connector_id=self.connector_id,
-                        line=record.line,
-                        seq=wire["seq"],
-                        name="RingFinished",
-                        code=6,
-                        occurred_at=now,
-                        dedupe_key="RingFinished",
-                        payload=wire,
-                    )
+                event = RingFinished(
+                    connector=str(self.connector_id),
+                    line=record.line,
+                    seq=self._next_seq(record.line),
+                    time=now.timestamp(),
+                    call_id=record.call_id,
+                    direction=Direction(record.direction),
+                    caller_number=record.caller_number or None,
+                    caller_name=record.caller_name or None,
+                    callee_number=record.callee_number or None,
+                    callee_name=record.callee_name or None,
+                    state=CallState.FINISHED,
+                    features=Feature.CAN_DIAL,
+                    queue=record.queue or None,
+                    disposition=Disposition(record.disposition),
+                    hangup_cause=None,
+                    hangup_cause_text="ended while the worker was away",
                 )
+                wire = event.to_wire()
+                if "contact" in (record.last_event or {}):
+                    wire["contact"] = record.last_event["contact"]
+                record.last_event = wire
+                rows.append(self._row(record, event, now, wire))
                 outgoing.append(Outgoing(record.line, wire))
             _save_records(stale)
-            CallEvent.objects.bulk_create(rows, ignore_conflicts=True)
+            insert_events(rows)
         return outgoing
 
 
