@@ -25,23 +25,23 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _Running:
-    fingerprint: tuple[object, ...]
     runner: ConnectorRunner
     task: asyncio.Task[RunSummary]
 
 
-def _load(only: str | None) -> list[tuple[ConnectorConfig, tuple[object, ...]]]:
+def _load(only: str | None) -> list[ConnectorConfig]:
+    """Frozen configs of the enabled connectors: equal configs mean nothing to restart.
+
+    Comparing configs rather than ``updated_at`` means saving a row unchanged in the admin
+    does not drop a live AMI session.
+    """
     from ..connectors import connector_config
     from ..models import Connector
 
     rows = Connector.objects.filter(enabled=True).prefetch_related("extensions")
     if only:
         rows = rows.filter(name=only)
-    loaded: list[tuple[ConnectorConfig, tuple[object, ...]]] = []
-    for row in rows:
-        extensions = tuple(sorted((ext.number, ext.device) for ext in row.extensions.all()))
-        loaded.append((connector_config(row), (row.updated_at, extensions)))
-    return loaded
+    return [connector_config(row) for row in rows]
 
 
 def _database_scope() -> str:
@@ -71,7 +71,7 @@ class Supervisor:
         self.summaries: list[RunSummary] = []
         self._running: dict[int, _Running] = {}
         #: Connectors whose login was refused, with the settings it was refused with.
-        self._refused: dict[int, tuple[object, ...]] = {}
+        self._refused: dict[int, ConnectorConfig] = {}
         self._redis = aioredis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
 
     def stop(self) -> None:
@@ -99,26 +99,27 @@ class Supervisor:
                 await self._redis.aclose()
         return self.summaries
 
-    async def _reconcile(self, loaded: list[tuple[ConnectorConfig, tuple[object, ...]]]) -> None:
-        wanted = {config.id: (config, fingerprint) for config, fingerprint in loaded}
+    async def _reconcile(self, loaded: list[ConnectorConfig]) -> None:
+        wanted = {config.id: config for config in loaded}
         for connector_id, running in list(self._running.items()):
+            config = running.runner.config
             if running.task.done():
                 if running.runner.client.status.stopped_permanently:
                     # Asterisk refused the login: retrying with the same settings only
                     # hammers the PBX (and trips fail2ban). Wait for the row to change.
-                    self._refused[connector_id] = running.fingerprint
+                    self._refused[connector_id] = config
                 await self._halt(connector_id)
-            elif connector_id not in wanted or wanted[connector_id][1] != running.fingerprint:
-                logger.info("connector %s changed or was disabled", running.runner.config.name)
+            elif wanted.get(connector_id) != config:
+                logger.info("connector %s changed or was disabled", config.name)
                 await self._halt(connector_id)
-        for connector_id, (config, fingerprint) in wanted.items():
-            if self._refused.get(connector_id) == fingerprint:
+        for connector_id, config in wanted.items():
+            if self._refused.get(connector_id) == config:
                 continue
             self._refused.pop(connector_id, None)
             if connector_id not in self._running:
                 runner = ConnectorRunner(config, layer=self.layer, lease=self._lease(connector_id))
                 task = asyncio.create_task(runner.run(), name=f"connector-{config.name}")
-                self._running[connector_id] = _Running(fingerprint, runner, task)
+                self._running[connector_id] = _Running(runner, task)
 
     async def _halt(self, connector_id: int) -> None:
         running = self._running.pop(connector_id)
