@@ -13,24 +13,6 @@ from dataclasses import dataclass
 from .ami import Action, make_action
 from .config import ConnectorConfig
 
-VERBS = frozenset(
-    {
-        "make_call",
-        "hang_up",
-        "hold",
-        "unhold",
-        "blind_transfer",
-        "attended_transfer",
-        "cancel_transfer",
-        "answer",
-        "set_dnd",
-        "queue_pause",
-        "send_dtmf",
-    }
-)
-#: Verbs that act on one call of the line.
-CALL_VERBS = VERBS - {"make_call", "set_dnd", "queue_pause"}
-
 _DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")
 _NAME = re.compile(r"^[\w.@+-]{1,80}$")
 ORIGINATE_TIMEOUT_MS = 30_000
@@ -258,10 +240,15 @@ def _queue_pause(config: ConnectorConfig, command: Command, _call: CallView | No
     return [make_action("QueuePause", fields)]
 
 
-def _send_dtmf(config: ConnectorConfig, command: Command, call: CallView | None) -> list[Action]:
-    digits = command.digits or ""
-    if not _DTMF.fullmatch(digits):
+def check_dtmf(digits: str | None) -> str:
+    """DTMF a phone can send: 0-9, *, # and A-D, 1 to 32 of them."""
+    if digits is None or not _DTMF.fullmatch(digits):
         raise CommandRejected("invalid-input", "DTMF digits are 0-9, *, # and A-D")
+    return digits
+
+
+def _send_dtmf(config: ConnectorConfig, command: Command, call: CallView | None) -> list[Action]:
+    digits = check_dtmf(command.digits)
     channel = _channel(call)
     # PlayDTMF sends one digit per action (Asterisk 1.8 to 22).
     return [make_action("PlayDTMF", [("Channel", channel), ("Digit", digit)]) for digit in digits]
@@ -280,3 +267,7 @@ _BUILDERS = {
     "queue_pause": _queue_pause,
     "send_dtmf": _send_dtmf,
 }
+#: Every command the worker knows: the builders' names.
+VERBS = frozenset(_BUILDERS)
+#: Verbs that act on one call of the line.
+CALL_VERBS = VERBS - {"make_call", "set_dnd", "queue_pause"}

@@ -9,11 +9,10 @@ malformed number); ownership and the dial pattern need the database and are chec
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from .commands import CommandRejected, check_text
+from .commands import CommandRejected, check_dtmf, check_text
 
 #: Browser command -> (worker verb, fields it takes besides ``id`` and ``command``).
 #: ``HoldCall`` is a toggle: the verb (hold/unhold) is chosen from the call's state.
@@ -41,7 +40,6 @@ _REQUIRED = {
     "enabled": {"SetDnd"},
     "digits": {"SendDtmf"},
 }
-_DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")
 _MAX_ID = 64
 _MAX_TEXT = 120
 
@@ -126,8 +124,8 @@ def _request(content: dict[str, Any], client_id: str | int) -> PanelRequest:
     if connector is not None and (isinstance(connector, bool) or not isinstance(connector, int)):
         raise CommandRejected("invalid-input", "connector is a connector id (an integer)")
     digits = _text(content, "digits")
-    if digits is not None and not _DTMF.fullmatch(digits):
-        raise CommandRejected("invalid-input", "DTMF digits are 0-9, *, # and A-D")
+    if digits is not None:
+        check_dtmf(digits)
     target = _text(content, "targetAddress")
     if target is not None and not target.strip():
         raise CommandRejected("invalid-number", "a number is required")

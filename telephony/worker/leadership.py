@@ -56,6 +56,8 @@ class Lease(Protocol):
     """An exclusive, expiring claim on one connector."""
 
     holder: str
+    #: Seconds a dead holder's lease lasts; a standby retries every third of it.
+    ttl: float
 
     async def acquire(self) -> bool:
         """Take the lease if it is free; True when we hold it now."""

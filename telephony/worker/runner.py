@@ -120,7 +120,7 @@ class ConnectorRunner:
 
     async def run(self) -> RunSummary:
         """Stand by for the lease, then serve until stopped or the lease is lost."""
-        retry = max(0.2, getattr(self.lease, "ttl", 3.0) / 3)
+        retry = max(0.2, self.lease.ttl / 3)
         if not await wait_for_lease(self.lease, self.stop_event, retry=retry):
             return self.summary
         self.summary.was_leader = True

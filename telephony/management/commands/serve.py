@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ctiproject.env import env_bool
 from telephony.demo import DEMO_CONNECTOR, connector_from_env, may_seed_demo, seed_demo
 from telephony.models import Connector
 from telephony.oneprocess import Options, run
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 class Command(BaseCommand):
@@ -29,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo",
             action="store_true",
-            default=_truthy(os.environ.get("DEMO")),
+            default=env_bool("DEMO", default=False),
             help="seed demo users and contacts and run a simulated Asterisk (env DEMO=1)",
         )
         parser.add_argument(
