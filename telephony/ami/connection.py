@@ -155,8 +155,6 @@ class AmiConnection:
             logger.exception("failed to handle AMI packet %r", packet)
 
     def _on_event(self, event: Event, deliver: Deliver) -> None:
-        # Most of the time no list is open: skip the ActionID lookup (a miss on an event
-        # without one costs a case-folded header scan) for the 20k events/s of a busy PBX.
         if self._lists:
             action_id = event.action_id
             collector = self._lists.get(action_id) if action_id is not None else None

@@ -111,7 +111,15 @@ class Message:
         return folded
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        """First value of ``key`` (any case), or ``default``."""
+        """First value of ``key`` (any case), or ``default``.
+
+        A miss builds a case-folded copy of the headers once per packet. The headers
+        Asterisk's manager core writes itself (``Event``, ``Response``, ``ActionID``,
+        ``EventList``, ``Message``, ``Timestamp``) have one spelling in every version and
+        capture, so the properties below look them up exactly: they are read for every event
+        and usually missing (``ActionID``, ``Timestamp``), and the miss was half the cost of
+        reading an event in the call model (measured on the burst capture).
+        """
         value = self.headers.get(key)
         if value is None:
             return self._lower().get(key.lower(), default)
@@ -167,8 +175,13 @@ class Message:
         return {"kind": self.kind, "fields": [list(pair) for pair in self.fields]}
 
     @property
+    def timestamp(self) -> str | None:
+        """``Timestamp`` (manager.conf ``timestampevents = yes``), exact spelling."""
+        return self.headers.get("Timestamp")
+
+    @property
     def action_id(self) -> str | None:
-        return self.get("ActionID")
+        return self.headers.get("ActionID")
 
 
 @dataclass(slots=True, eq=False, init=False, repr=False)
@@ -179,12 +192,12 @@ class Event(Message):
 
     @property
     def name(self) -> str:
-        return self.get("Event") or ""
+        return self.headers.get("Event") or ""
 
     @property
     def is_list_complete(self) -> bool:
         """True for the closing event of an ``EventList: start`` answer."""
-        return (self.get("EventList") or "").lower() == "complete"
+        return (self.headers.get("EventList") or "").lower() == "complete"
 
 
 @dataclass(slots=True, eq=False, init=False, repr=False)
@@ -196,7 +209,7 @@ class Response(Message):
     @property
     def status(self) -> str:
         """``Success``, ``Error``, ``Follows`` or ``Goodbye``."""
-        return self.get("Response") or ""
+        return self.headers.get("Response") or ""
 
     @property
     def is_success(self) -> bool:
@@ -204,12 +217,12 @@ class Response(Message):
 
     @property
     def message(self) -> str:
-        return self.get("Message") or ""
+        return self.headers.get("Message") or ""
 
     @property
     def starts_event_list(self) -> bool:
         """True when the action's items follow as events (``EventList: start``)."""
-        return (self.get("EventList") or "").lower() == "start"
+        return (self.headers.get("EventList") or "").lower() == "start"
 
     @property
     def output(self) -> list[str]:

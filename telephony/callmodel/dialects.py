@@ -164,7 +164,7 @@ class DialectReader:
             handler = self._handlers.get(packet.name.lower())
             if handler is None:
                 return []
-            stamp = packet.get("Timestamp")
+            stamp = packet.timestamp
             time = received_at
             if stamp is not None:
                 # manager.conf timestampevents=yes: the PBX's own clock, best of all.

@@ -48,7 +48,9 @@ class LegBook:
     def emit(self, leg: Leg, kind: type[CallEvent], **extra: Any) -> CallEvent:
         """Build one event of ``leg`` as it stands now; the line's sequence number grows."""
         caller, callee = leg.shown
-        others = sum(1 for other in self.live.get(leg.line, ()) if other is not leg)
+        # A leg that can emit is in ``live[line]`` (opened before RingStarted, removed
+        # after RingFinished), so the others are the rest of that list.
+        others = max(0, len(self.live.get(leg.line, ())) - 1)
         event: CallEvent = kind(
             connector=self.connector,
             line=leg.line,

@@ -183,8 +183,7 @@ class ConnectorRunner:
             self.commands.originate_finished(event)
         # Items of our own channel list carry no time of ours: the model's clock follows the
         # events' own clock (the PBX's with timestampevents=yes), which ours must not outrun.
-        # Only while our list is arriving: a missing ActionID costs a case-folded header scan.
-        listing = bool(self._listings) and event.action_id in self._listings
+        listing = event.action_id in self._listings
         produced: list[LineEvent] = []
         try:
             for fact in self.dialect.read(event, None if listing else now):
