@@ -1,7 +1,7 @@
 """The least a Channels WebSocket fan-out can be: the baseline ``bench/fanout.py`` compares with.
 
 No authentication, no database, no origin check: a socket at ``/ws/bare/<group>/`` joins that
-group and relays each ``call.event`` as the operator socket does. Served by daphne
+group and relays each event of a ``call.events`` batch as the operator socket does. Served by daphne
 (``daphne bench.bare_asgi:application``) with the project's settings, so the channel layer
 (``REDIS_URL``; ``CHANNEL_CAPACITY`` with ``--layer core``) is the same one.
 """
@@ -30,8 +30,9 @@ class BareConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def call_event(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "call.event", "event": message["event"]})
+    async def call_events(self, message: dict[str, Any]) -> None:
+        for event in message["events"]:
+            await self.send_json({"type": "call.event", "event": event})
 
 
 application = ProtocolTypeRouter(

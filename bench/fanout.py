@@ -172,7 +172,8 @@ async def publish(layer: Any, lines: list[Line], connector_id: int, seconds: flo
                 "features": 8,
                 "sent_at": time.time(),
             }
-            await layer.group_send(line.group, {"type": "call.event", "event": event})
+            # The worker's shape (publisher.py): a batch, here of one event.
+            await layer.group_send(line.group, {"type": "call.events", "events": [event]})
             sent += 1
     return sent / (time.monotonic() - start)
 

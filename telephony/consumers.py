@@ -188,20 +188,19 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
 
     # -- channel layer -> browser ----------------------------------------------------------
 
-    async def call_event(self, message: dict[str, Any]) -> None:
-        await self.send_json({"type": "call.event", "event": message["event"]})
-
     async def call_events(self, message: dict[str, Any]) -> None:
         """A worker batch (one per group and save): each event goes out on its own, in order."""
         for event in message["events"]:
             await self.send_json({"type": "call.event", "event": event})
 
     async def connector_status(self, message: dict[str, Any]) -> None:
-        status = message.get("status") or {}
-        connector = message.get("connector", status.get("connector"))
-        if connector is None and self.audience and len(self.audience.connector_ids) == 1:
-            connector = self.audience.connector_ids[0]
-        await self.send_json({"type": "connector.status", "connector": connector, "status": status})
+        await self.send_json(
+            {
+                "type": "connector.status",
+                "connector": message["connector"],
+                "status": message["status"],
+            }
+        )
 
     async def command_result(self, message: dict[str, Any]) -> None:
         request_id = str(message.get("request_id"))

@@ -23,8 +23,10 @@ from django.test import Client, override_settings
 
 from ctiproject.asgi import application
 from telephony.callmodel.events import CallState, Direction, Feature, RingStarted
-from telephony.groups import line_group, status_group, supervisor_group, worker_group
+from telephony.groups import status_group, supervisor_group, worker_group
 from telephony.models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
+from telephony.worker.publisher import publish_call_events, publish_status
+from telephony.worker.recorder import Outgoing
 from tests.factories import CALL_START, make_call_record, make_connector
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -251,9 +253,7 @@ async def test_a_worker_batch_reaches_the_browser_as_single_events_in_order(
     socket, _ = await connected(world, "alice")
     first = wire(world, call_id="c1", line="101", seq=1)
     second = wire(world, call_id="c1", line="101", seq=2)
-    await layer.group_send(
-        line_group(world.cid, "101"), {"type": "call.events", "events": [first, second]}
-    )
+    await publish_call_events(layer, world.cid, [Outgoing("101", first), Outgoing("101", second)])
     assert await socket.receive_json_from(timeout=5) == {"type": "call.event", "event": first}
     assert await socket.receive_json_from(timeout=5) == {"type": "call.event", "event": second}
     await socket.disconnect()
@@ -263,8 +263,8 @@ async def test_events_of_own_line_arrive_and_another_lines_do_not(world: World, 
     socket, _ = await connected(world, "alice")
     theirs = wire(world, call_id="c2", line="102", seq=1)
     ours = wire(world, call_id="c1", line="101", seq=1)
-    await layer.group_send(line_group(world.cid, "102"), {"type": "call.event", "event": theirs})
-    await layer.group_send(line_group(world.cid, "101"), {"type": "call.event", "event": ours})
+    await publish_call_events(layer, world.cid, [Outgoing("102", theirs)])
+    await publish_call_events(layer, world.cid, [Outgoing("101", ours)])
     assert await socket.receive_json_from(timeout=5) == {"type": "call.event", "event": ours}
     assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()
@@ -281,9 +281,8 @@ async def test_supervisor_gets_every_line_once(world: World, layer: Any) -> None
     assert set(hello["last_seq"]) == {f"{world.cid}:{line}" for line in ("101", "102", "103")}
     for line in ("101", "102", "103"):
         # The worker sends every event to the line's group and the supervisor group.
-        event = {"type": "call.event", "event": wire(world, call_id=line, line=line, seq=1)}
-        await layer.group_send(line_group(world.cid, line), event)
-        await layer.group_send(supervisor_group(world.cid), event)
+        event = wire(world, call_id=line, line=line, seq=1)
+        await publish_call_events(layer, world.cid, [Outgoing(line, event)])
     received = [await socket.receive_json_from(timeout=5) for _ in range(3)]
     assert [message["event"]["line"] for message in received] == ["101", "102", "103"]
     assert await socket.receive_nothing(timeout=0.3)  # carol's own 103 not twice
@@ -293,7 +292,7 @@ async def test_supervisor_gets_every_line_once(world: World, layer: Any) -> None
 async def test_connector_status_changes_reach_the_panel(world: World, layer: Any) -> None:
     socket, _ = await connected(world, "alice")
     status = {"connected": False, "since": None, "last_error": "connection refused"}
-    await layer.group_send(status_group(world.cid), {"type": "connector.status", "status": status})
+    await publish_status(layer, world.cid, status)
     assert await socket.receive_json_from(timeout=5) == {
         "type": "connector.status",
         "connector": world.cid,
