@@ -17,8 +17,12 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
-from telephony.ami import Action, AmiParser, Event, Field, Message, Response, encode_message
+from telephony.ami import Action, AmiParser, Event, Field, Message, encode_message
 from telephony.ami.config import AmiConfig
+from telephony.simulator.server import reply
+from telephony.simulator.shapes import event
+
+__all__ = ["event", "reply"]  # re-exported: tests script the peer with them
 
 #: What a canned answer sends for one action: packets (encoded with CRLF) or raw bytes.
 Responder = Callable[[Action], Sequence[Message | bytes]]
@@ -31,19 +35,6 @@ WAIT = 2.0
 
 #: A packet cut where a real ``writetimeout`` drop cuts it: mid-line, no blank line.
 CUT_PACKET = b"Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/10"
-
-
-def reply(action: Action, status: str = "Success", *fields: Field) -> Response:
-    """A response to ``action`` with its ActionID, as Asterisk orders the headers."""
-    head: list[Field] = [("Response", status)]
-    if action.action_id is not None:
-        head.append(("ActionID", action.action_id))
-    return Response.from_fields((*head, *fields))
-
-
-def event(name: str, *fields: Field) -> Event:
-    """An event packet (``Event: name`` first)."""
-    return Event.from_fields((("Event", name), *fields))
 
 
 #: What Asterisk 22 sends right after a successful login (j4 capture).
