@@ -19,6 +19,7 @@ from .connectors import connector_config
 from .groups import line_group, status_group, supervisor_group
 from .models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
 from .panel_protocol import line_key
+from .worker import publisher
 
 SUPERVISE = "telephony.supervise"
 _Row = TypeVar("_Row", bound=Model)
@@ -144,12 +145,8 @@ def connectors(connector_ids: Iterable[int]) -> list[dict[str, Any]]:
 def status_wire(status: ConnectorStatus | None) -> dict[str, Any]:
     """A status row as the worker announces it (``connector.status``)."""
     if status is None:
-        return {"connected": False, "since": None, "last_error": None}
-    return {
-        "connected": status.connected,
-        "since": status.since.isoformat() if status.since else None,
-        "last_error": status.last_error or None,
-    }
+        return publisher.status_wire(False, None, None)
+    return publisher.status_wire(status.connected, status.since, status.last_error)
 
 
 def snapshot(audience: Audience) -> list[dict[str, Any]]:

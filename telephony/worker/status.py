@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .leadership import holder_name
+from .publisher import status_wire
 
 if TYPE_CHECKING:
     from .runner import ConnectorRunner
@@ -55,11 +56,7 @@ class StatusWriter:
         if changed:
             self._last = key
             await self.runner.publish_status(
-                {
-                    "connected": status.connected,
-                    "since": status.since.isoformat() if status.since else None,
-                    "last_error": status.last_error,
-                }
+                status_wire(status.connected, status.since, status.last_error)
             )
 
     async def write_final(self) -> None:
@@ -68,9 +65,7 @@ class StatusWriter:
             # Keep the reason the PBX link failed (a refused login) rather than hide it.
             reason = self.runner.client.status.last_error or "worker stopped"
             await self._write(False, datetime.now(tz=UTC), None, reason)
-            await self.runner.publish_status(
-                {"connected": False, "since": None, "last_error": reason}
-            )
+            await self.runner.publish_status(status_wire(False, None, reason))
         except Exception:
             logger.exception("cannot record the final status")
 
