@@ -44,14 +44,19 @@ class ConnectorConfig:
     @property
     def capabilities(self) -> dict[str, bool]:
         """What the panel may offer on this connector."""
-        return {
-            "dial": True,
-            "hangup": True,
-            "hold": self.hold_method != "none",
-            "answer": self.answer_method != "none",
-            "blind_transfer": True,
-            "attended_transfer": True,  # Atxfer works on 11 too (k/f captures)
-            "cancel_transfer": not self.is_legacy,
-            "dtmf": True,
-            "dnd": True,
-        }
+        return capabilities(self.dialect, self.hold_method, self.answer_method)
+
+
+def capabilities(dialect: str, hold_method: str, answer_method: str) -> dict[str, bool]:
+    """What the panel may offer, from the three settings it depends on."""
+    return {
+        "dial": True,
+        "hangup": True,
+        "hold": hold_method != "none",
+        "answer": answer_method != "none",
+        "blind_transfer": True,
+        "attended_transfer": True,  # Atxfer works on 11 too (k/f captures)
+        "cancel_transfer": dialect != "11",
+        "dtmf": True,
+        "dnd": True,
+    }

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db.models import Model, OuterRef, Q, Subquery
 
 from .callmodel.events import ActiveCallSnapshot, CallState, Direction, Feature
-from .connectors import connector_config
+from .config import capabilities
 from .groups import line_group, status_group, supervisor_group
 from .models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
 from .panel_protocol import line_key
@@ -129,14 +129,14 @@ def hello(audience: Audience, since: dict[tuple[int, str], int], limit: int) -> 
 
 
 def connectors(connector_ids: Iterable[int]) -> list[dict[str, Any]]:
-    rows = Connector.objects.filter(pk__in=list(connector_ids)).prefetch_related("extensions")
-    statuses = {row.connector_id: row for row in ConnectorStatus.objects.filter(connector__in=rows)}
+    # Capabilities need three fields, not the extensions or the AMI secret; one query.
+    rows = Connector.objects.filter(pk__in=list(connector_ids)).select_related("status")
     return [
         {
             "id": row.pk,
             "name": row.name,
-            "capabilities": connector_config(row).capabilities,
-            "status": status_wire(statuses.get(row.pk)),
+            "capabilities": capabilities(row.dialect, row.hold_method, row.answer_method),
+            "status": status_wire(getattr(row, "status", None)),
         }
         for row in rows
     ]
