@@ -12,7 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ctiproject.settings")
 # Django must be set up before anything imports models (the WebSocket routes will).
 django_asgi_app = get_asgi_application()
 
-from telephony.routing import websocket_urlpatterns  # noqa: E402 - needs the app registry
+from telephony.web.routing import websocket_urlpatterns  # noqa: E402 - needs the app registry
 
 application = ProtocolTypeRouter(
     {

@@ -69,6 +69,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # The template tags live in the web package, which is not an app of its own.
+            "libraries": {"cti": "telephony.web.templatetags.cti"},
         },
     },
 ]

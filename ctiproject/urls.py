@@ -11,5 +11,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["telephony"]), name="javascript-catalog"),
-    path("", include("telephony.urls")),
+    path("", include("telephony.web.urls")),
 ]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .ami import Action, make_action
+from .ami.packets import Action
+from .ami.protocol import make_action
 from .config import ConnectorConfig
 
 _DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")

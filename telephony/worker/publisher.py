@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from channels.layers import BaseChannelLayer
@@ -41,15 +40,6 @@ async def publish_call_events(
         supervisor_group(connector_id), {"type": "call.events", "events": everything}
     )
     return len(everything)
-
-
-def status_wire(connected: bool, since: datetime | None, last_error: str | None) -> dict[str, Any]:
-    """The ``status`` of a ``connector.status`` message (also in the panel's hello)."""
-    return {
-        "connected": connected,
-        "since": since.isoformat() if since else None,
-        "last_error": last_error or None,
-    }
 
 
 async def publish_status(

@@ -11,8 +11,8 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..linkstatus import status_wire
 from .leadership import holder_name
-from .publisher import status_wire
 
 if TYPE_CHECKING:
     from .runner import ConnectorRunner

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .consumers import CtiConsumer
+from .consumer import CtiConsumer
 
 websocket_urlpatterns = [
     path("ws/cti/", CtiConsumer.as_asgi()),

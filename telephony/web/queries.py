@@ -1,8 +1,8 @@
 """What a browser socket reads from the database: who listens to what, the hello, live-call
 snapshots and catch-up after a reconnect.
 
-Synchronous ORM code; ``consumers.py`` calls it through ``database_sync_to_async``. Knows
-no channel layer and no sockets; commands are routed by ``panel_routing``.
+Synchronous ORM code; ``consumer.py`` calls it through ``database_sync_to_async``. Knows
+no channel layer and no sockets; commands are routed by ``dispatch``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AbstractUser
 from django.db.models import Model, OuterRef, Q, Subquery
 
-from .callmodel.events import ActiveCallSnapshot, CallState, Direction, Feature
-from .config import capabilities
-from .groups import line_group, status_group, supervisor_group
-from .models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
-from .panel_protocol import line_key
-from .worker import publisher
+from .. import linkstatus
+from ..callmodel.events import ActiveCallSnapshot, CallState, Direction, Feature
+from ..config import capabilities
+from ..groups import line_group, status_group, supervisor_group
+from ..models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
+from .protocol import line_key
 
 SUPERVISE = "telephony.supervise"
 _Row = TypeVar("_Row", bound=Model)
@@ -145,8 +145,8 @@ def connectors(connector_ids: Iterable[int]) -> list[dict[str, Any]]:
 def status_wire(status: ConnectorStatus | None) -> dict[str, Any]:
     """A status row as the worker announces it (``connector.status``)."""
     if status is None:
-        return publisher.status_wire(False, None, None)
-    return publisher.status_wire(status.connected, status.since, status.last_error)
+        return linkstatus.status_wire(False, None, None)
+    return linkstatus.status_wire(status.connected, status.since, status.last_error)
 
 
 def snapshot(audience: Audience) -> list[dict[str, Any]]:

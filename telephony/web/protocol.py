@@ -3,7 +3,7 @@
 Pure: no ORM, no channel layer, no clock of its own. It refuses what can be refused from
 the message alone (not JSON, too big, unknown command, unknown fields, CR/LF anywhere, a
 malformed number); ownership and the dial pattern need the database and are checked by
-``panel_queries``. Documented in docs/websocket-api.md.
+``queries``. Documented in docs/websocket-api.md.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .commands import CommandRejected, check_dtmf, check_text
+from ..commands import CommandRejected, check_dtmf, check_text
 
 #: Browser command -> (worker verb, fields it takes besides ``id`` and ``command``).
 #: ``HoldCall`` is a toggle: the verb (hold/unhold) is chosen from the call's state.

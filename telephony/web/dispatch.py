@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 from django.contrib.auth import get_user_model
 from django.db.models import Model, Q, QuerySet
 
-from .callmodel.events import CallState
-from .commands import CommandRejected, check_number
-from .connectors import connector_config
-from .models import CallRecord, Connector, ConnectorStatus, Extension
-from .panel_protocol import PanelRequest
-from .panel_queries import Audience, load_audience
+from ..callmodel.events import CallState
+from ..commands import CommandRejected, check_number
+from ..connectors import connector_config
+from ..models import CallRecord, Connector, ConnectorStatus, Extension
+from .protocol import PanelRequest
+from .queries import Audience, load_audience
 
 _Row = TypeVar("_Row", bound=Model)
 

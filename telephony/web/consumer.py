@@ -2,7 +2,7 @@
 call events and status, and carry browser commands to the worker and its answers back.
 
 Owns the socket's life and the command round trip; the message grammar lives in
-``panel_protocol`` and every database read in ``panel_queries``. Never talks to the PBX:
+``protocol`` and every database read in ``queries``. Never talks to the PBX:
 commands go to ``worker.<connector>`` as ``command.run`` and come back as ``command.result``.
 The protocol is documented in docs/websocket-api.md.
 """
@@ -21,10 +21,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from . import panel_queries, panel_routing
-from .commands import CommandRejected
-from .groups import worker_group
-from .panel_protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
+from ..commands import CommandRejected
+from ..groups import worker_group
+from . import dispatch, queries
+from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,11 @@ CLOSE_FORBIDDEN = 4403
 #: (an Originate that failed after it was accepted).
 _LATE_RESULTS = 64
 
-_load_audience = database_sync_to_async(panel_queries.load_audience)
-_hello = database_sync_to_async(panel_queries.hello)
-_snapshot = database_sync_to_async(panel_queries.snapshot)
-_last_sequences = database_sync_to_async(panel_queries.last_sequences)
-_route = database_sync_to_async(panel_routing.route)
+_load_audience = database_sync_to_async(queries.load_audience)
+_hello = database_sync_to_async(queries.hello)
+_snapshot = database_sync_to_async(queries.snapshot)
+_last_sequences = database_sync_to_async(queries.last_sequences)
+_route = database_sync_to_async(dispatch.route)
 
 
 def _setting(name: str, default: float) -> float:
@@ -50,7 +50,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.audience: panel_queries.Audience | None = None
+        self.audience: queries.Audience | None = None
         self.bucket = TokenBucket(
             _setting("CTI_COMMAND_RATE", 10), _setting("CTI_COMMAND_BURST", 20), time.monotonic()
         )

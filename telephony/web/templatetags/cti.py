@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from ..models import CallRecord
+from ...models import CallRecord
 
 register = template.Library()
 

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from ..models import CallRecord, Extension
+from ...models import CallRecord, Extension
 from .access import can_supervise, own_extensions
 
 #: DND flags live a day: a stale flag must not hide an operator forever.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.db.models import Q, QuerySet
 
-from ..models import CallRecord, Extension
+from ...models import CallRecord, Extension
 
 SUPERVISE = "telephony.supervise"
 

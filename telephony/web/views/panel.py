@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import CallRecord, Extension
+from ...models import CallRecord, Extension
 from .access import SUPERVISE, can_supervise, own_extensions
 
 

@@ -21,8 +21,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..models import CallRecord
-from ..phones import digits_only
+from ...models import CallRecord
+from ...phones import digits_only
 from .access import can_supervise, visible_records
 
 PAGE_SIZE = 25
