@@ -54,6 +54,8 @@ class ConnectorForm(forms.ModelForm[Connector]):
             "answer_method",
             "parking_lot",
             "fallback_encoding",
+            "tms_enabled",
+            "tms_origins",
         ]
 
     def clean_secret(self) -> str:
@@ -68,7 +70,7 @@ class ConnectorForm(forms.ModelForm[Connector]):
 class ExtensionInline(admin.TabularInline[Extension, Connector]):
     model = Extension
     extra = 0
-    fields = ["number", "device", "operator", "display_name"]
+    fields = ["number", "device", "operator", "display_name", "tms_key"]
 
 
 @admin.register(Connector)
@@ -104,6 +106,7 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
                 ]
             },
         ),
+        (_("Creatio TMS"), {"fields": ["tms_enabled", "tms_origins"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connector]:

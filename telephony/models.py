@@ -31,6 +31,12 @@ def _validate_template(value: str) -> None:
         raise ValidationError(_("The template must contain {ext}, e.g. PJSIP/{ext}."))
 
 
+def _validate_tms_key(value: str) -> None:
+    printable = value.isascii() and value.isprintable() and " " not in value
+    if value and (len(value) < 20 or not printable or ";" in value):
+        raise ValidationError(_("At least 20 printable ASCII characters, no spaces or ';'."))
+
+
 class Connector(models.Model):
     """One Asterisk PBX reached over AMI; exactly one worker owns its connection."""
 
@@ -85,6 +91,17 @@ class Connector(models.Model):
     )
     parking_lot = models.CharField(_("parking lot"), max_length=80, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
+    # Creatio TMS drop-in (docs/adr/0003-tms-authentication.md): off unless an admin allows it.
+    tms_enabled = models.BooleanField(
+        _("Creatio TMS endpoint"),
+        default=False,
+        help_text=_("Let Creatio's own phone panel connect to this PBX's lines over TMS."),
+    )
+    tms_origins = models.TextField(
+        _("allowed Creatio origins"),
+        blank=True,
+        help_text=_("One per line, e.g. https://mycompany.creatio.com; none: no TMS client."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -133,6 +150,16 @@ class Extension(models.Model):
         related_name="extensions",
     )
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    tms_key = models.CharField(
+        _("TMS key"),
+        max_length=128,
+        blank=True,
+        validators=[_validate_tms_key],
+        help_text=_(
+            "The credential Creatio's panel sends for this line (tmsKey in the user's "
+            "connection parameters); empty: no TMS connection for this line."
+        ),
+    )
 
     class Meta:
         ordering = ["connector", "number"]

@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from ..tms.consumer import TmsConsumer
 from .consumer import CtiConsumer
 
 websocket_urlpatterns = [
     path("ws/cti/", CtiConsumer.as_asgi()),
+    path("ws/tms/", TmsConsumer.as_asgi()),  # Creatio's TMS protocol (also telephony.tms.asgi)
 ]

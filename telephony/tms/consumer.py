@@ -1,0 +1,347 @@
+"""Creatio's TMS socket: the handshake, then one line's commands and call events.
+
+The wire is ``mapping``'s; who may open which line is ``access``'s. Commands take our own
+panel's path: ``mapping.panel_request`` builds the panel's request, ``web.dispatch.route``
+checks ownership and numbers, and the worker gets the same ``command.run``. Events are the
+``call.events`` the worker publishes to the line's group, mapped one by one, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from ..commands import CommandRejected
+from ..groups import line_group, status_group, worker_group
+from ..models import ConnectorStatus
+from ..web import dispatch
+from ..web.protocol import TokenBucket
+from . import access, mapping
+from .mapping import ErrorType, EventType, TmsCommand, TmsError
+
+logger = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+_open_line = database_sync_to_async(access.open_line)
+_line_calls = database_sync_to_async(access.line_calls)
+_route = database_sync_to_async(dispatch.route)
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """One Creatio browser provider (``MsgServiceCtiProvider``) on one operator line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bucket = TokenBucket(
+            _setting("CTI_COMMAND_RATE", 10), _setting("CTI_COMMAND_BURST", 20), time.monotonic()
+        )
+        self.library_uid: str | None = None
+        self.connection_uid: str | None = None
+        self.line: access.TmsLine | None = None
+        self.seen_seq = 0  # events up to it are in the snapshot the client has
+        self.live: set[str] = set()  # call ids the client holds for the line
+        self.agent_state = "Active"
+        self.dnd = False
+        self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.next_id = 0
+
+    # -- socket life -----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        # No credential can come before OpenConnection (the protocol has none in the
+        # handshake); an unknown socket can only load the library until then.
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        self.tasks.clear()
+        self.pending.clear()
+
+    async def _send_event(
+        self, event_type: EventType, content: Any, private_data: Any = None
+    ) -> None:
+        frame = mapping.event(event_type, content, self.connection_uid, private_data)
+        await self.send(text_data=mapping.encode_event(frame))
+
+    async def _send_error(self, error: CommandRejected, source: str) -> None:
+        frame = mapping.error_event(error, source, self.connection_uid)
+        await self.send(text_data=mapping.encode_event(frame))
+
+    # -- provider -> server ----------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.bucket.take(time.monotonic()):
+            error = TmsError(ErrorType.COMMAND, "rate-limited", "too many commands")
+            await self._send_error(error, "")
+            return
+        try:
+            command = mapping.parse_command(
+                text_data, max_bytes=int(_setting("CTI_MAX_MESSAGE_BYTES", 4096))
+            )
+            await self._handle(command)
+        except TmsError as error:
+            await self._send_error(error, _source(text_data))
+            if error.error_type is ErrorType.AUTHENTICATION:
+                await self.close(code=CLOSE_FORBIDDEN)
+
+    async def _handle(self, command: TmsCommand) -> None:
+        name = command.name
+        if name == "LoadLibrary":
+            await self._load_library(command)
+        elif self.library_uid is None:
+            raise TmsError(ErrorType.LOAD_LIBRARY, "invalid-state", "LoadLibrary first")
+        elif name == "OpenConnection":
+            await self._open_connection(command)
+        elif name in mapping.NOT_IMPLEMENTED:
+            raise TmsError(ErrorType.COMMAND_NOT_IMPLEMENTED, "unsupported", f"{name} is not done")
+        elif name not in mapping.SESSION_COMMANDS and name not in mapping.PANEL_COMMANDS:
+            raise TmsError(ErrorType.COMMAND_NOT_IMPLEMENTED, "unknown-command", f"no {name}")
+        elif self.line is None:
+            raise TmsError(ErrorType.COMMAND, "invalid-state", "OpenConnection first")
+        elif name == "CloseConnection":
+            await self._close_connection()
+        elif name == "QueryActiveCallSnapshot":
+            await self._snapshot()
+        elif name == "QueryLineState":
+            wires, _ = await _line_calls(self.line)
+            content = {"callFeaturesSet": mapping.line_features(wires)}
+            await self._send_event(EventType.LINE_STATE_CHANGED, content)
+        elif name == "QueryMsgUserState":
+            await self._send_event(EventType.AGENT_STATE_CHANGED, self.agent_state)
+        elif name in {"SetMsgUserState", "SetWrapUpUserState"}:
+            wrap_up = name == "SetWrapUpUserState"
+            paused, code = mapping.agent_pause(command.parameters, wrap_up=wrap_up)
+            self._start(name, "queue_pause", enabled=paused, reason=code)
+        elif name == "SetDnd":
+            # The provider sends no value: a toggle of what this connection last set.
+            self._start(name, "set_dnd", enabled=not self.dnd)
+        else:
+            request = mapping.panel_request(
+                command,
+                line=self.line.line,
+                connector_id=self.line.connector_id,
+                client_id=self._client_id(),
+            )
+            self._spawn(self._run(name, request=request))
+
+    async def _load_library(self, command: TmsCommand) -> None:
+        if command.parameters.get("AssemblyName") not in mapping.LIBRARIES:
+            raise TmsError(ErrorType.LOAD_LIBRARY, "unknown-library", "not an Asterisk library")
+        # A reconnecting provider sends its old ids: keep its library id, it is only a name.
+        self.library_uid = _uuid_or_new(command.library_instance_uid)
+        await self._send_event(EventType.LIBRARY_INITIALIZED, self.library_uid)
+
+    async def _open_connection(self, command: TmsCommand) -> None:
+        params = mapping.parse_open(command.parameters)
+        line = await _open_line(params, _origin(self.scope))
+        if self.line is not None:
+            await self._leave()
+        self.line = line
+        self.connection_uid = str(uuid.uuid4())
+        self.seen_seq = 0
+        self.live.clear()
+        for group in (line_group(line.connector_id, line.line), status_group(line.connector_id)):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups.append(group)
+        await self._send_event(EventType.CONNECTION_CREATED, "")
+
+    async def _close_connection(self) -> None:
+        await self._leave()
+        await self._send_event(
+            EventType.DISCONNECTED, "CloseConnection", {"ignoreTryReconnection": True}
+        )
+        self.line = None
+        self.connection_uid = None
+
+    async def _leave(self) -> None:
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups.clear()
+
+    async def _snapshot(self) -> None:
+        assert self.line is not None  # noqa: S101 - checked by the caller
+        wires, newest = await _line_calls(self.line)
+        self.seen_seq = max(self.seen_seq, newest)
+        self.live = {str(wire["call_id"]) for wire in wires}
+        content = mapping.snapshot_content(wires, self.line.line)
+        await self._send_event(EventType.ACTIVE_CALL_SNAPSHOT, content)
+
+    # -- commands through our own path -----------------------------------------------------
+
+    def _client_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def _start(self, name: str, verb: str, **fields: Any) -> None:
+        self._spawn(self._run(name, verb=verb, fields=fields))
+
+    def _spawn(self, coroutine: Any) -> None:
+        if len(self.tasks) >= int(_setting("CTI_MAX_PENDING_COMMANDS", 32)):
+            coroutine.close()
+            error = TmsError(ErrorType.COMMAND, "rate-limited", "too many commands waiting")
+            task = asyncio.create_task(self._send_error(error, ""))
+        else:
+            task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run(
+        self,
+        name: str,
+        *,
+        request: Any = None,
+        verb: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
+        """Route one command as our panel's socket does, wait for the worker's answer, and
+        answer a refusal with an ERROR event (success shows as the call events it causes)."""
+        line = self.line
+        assert line is not None  # noqa: S101 - checked before any command starts
+        try:
+            if request is None:
+                routed = await database_sync_to_async(_route_line_command)(line, verb, fields)
+            else:
+                routed = await _route(line.audience, request)
+            result = await self._round_trip(routed)
+        except CommandRejected as rejected:
+            result = {"ok": False, "code": rejected.code, "message": rejected.message}
+        except Exception:
+            logger.exception("TMS command %s failed", name)
+            result = {"ok": False, "code": "internal-error", "message": "the command failed"}
+        if result.get("ok"):
+            if name == "SetDnd":
+                self.dnd = not self.dnd
+            return
+        code = str(result.get("code") or "pbx-error")
+        error = CommandRejected(code, str(result.get("message") or code))
+        await self._send_error(error, name)
+
+    async def _round_trip(self, routed: dispatch.Routed) -> dict[str, Any]:
+        request_id = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.pending[request_id] = future
+        try:
+            await self.channel_layer.group_send(
+                worker_group(routed.connector_id),
+                {
+                    "type": "command.run",
+                    "request_id": request_id,
+                    "reply_to": self.channel_name,
+                    "user_id": self.line.audience.user_id if self.line else None,
+                    "lines": routed.lines,
+                    "command": routed.command,
+                },
+            )
+            async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
+                return await future
+        except TimeoutError:
+            return {"ok": False, "code": "timeout", "message": "the PBX worker did not answer"}
+        finally:
+            self.pending.pop(request_id, None)
+
+    # -- channel layer -> provider ---------------------------------------------------------
+
+    async def command_result(self, message: dict[str, Any]) -> None:
+        future = self.pending.get(str(message.get("request_id")))
+        if future is not None and not future.done():
+            future.set_result(message)
+        elif message.get("final") and not message.get("ok"):  # an Originate failed later
+            error = CommandRejected(str(message.get("code") or "pbx-error"), "call not placed")
+            await self._send_error(error, "MakeCall")
+
+    async def call_events(self, message: dict[str, Any]) -> None:
+        """The worker's batch for the line, in order; what the snapshot had is skipped."""
+        line = self.line
+        if line is None:
+            return
+        for wire in message["events"]:
+            if str(wire.get("line")) != line.line:
+                continue
+            if wire.get("call_id"):  # stored events count; a line state repeats the last seq
+                if int(wire.get("seq") or 0) <= self.seen_seq:
+                    continue
+                self.seen_seq = int(wire.get("seq") or 0)
+            call_id = wire.get("call_id")
+            if call_id and wire.get("event") != "RingFinished":
+                self.live.add(str(call_id))
+            for event_type, content, private in mapping.frames_for(wire, line.line, len(self.live)):
+                await self._send_event(event_type, content, private)
+                if event_type is EventType.AGENT_STATE_CHANGED:
+                    self.agent_state = str(content)
+            if wire.get("event") == "RingFinished":
+                self.live.discard(str(call_id))
+
+    async def connector_status(self, message: dict[str, Any]) -> None:
+        """PBX lost: no button works (line features 0). Back: the truth again, as a snapshot."""
+        if self.line is None:
+            return
+        if message.get("status", {}).get("connected"):
+            await self._snapshot()
+            wires, _ = await _line_calls(self.line)
+            content = {"callFeaturesSet": mapping.line_features(wires)}
+        else:
+            content = {"callFeaturesSet": 0}
+        await self._send_event(EventType.LINE_STATE_CHANGED, content)
+
+
+def _route_line_command(
+    line: access.TmsLine, verb: str | None, fields: dict[str, Any] | None
+) -> dispatch.Routed:
+    """A line command our panel has no message for (queue pause): the same checks as
+    ``dispatch.route`` (the audience re-read, the line still the operator's, PBX up)."""
+    audience = dispatch.current_audience(line.audience)
+    if not audience.owns(line.connector_id, line.line):
+        raise CommandRejected("not-your-call", "that line is no longer yours")
+    status = ConnectorStatus.objects.filter(connector_id=line.connector_id).first()
+    if status is not None and not status.connected:
+        raise CommandRejected("pbx-unreachable", status.last_error or "the PBX is not connected")
+    command = {
+        "verb": verb,
+        "line": line.line,
+        "call_id": None,
+        "target": None,
+        "digits": None,
+        "enabled": None,
+        "queue": None,
+        "reason": None,
+        **(fields or {}),
+    }
+    lines = [own.number for own in audience.lines if own.connector_id == line.connector_id]
+    return dispatch.Routed(line.connector_id, command, lines)
+
+
+def _origin(scope: dict[str, Any]) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _uuid_or_new(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+def _source(text: str | None) -> str:
+    """The command's name for an ERROR's ``source``, when the frame had a readable one."""
+    try:
+        name = json.loads(text or "").get("command")
+    except (ValueError, AttributeError):
+        return ""
+    return name if isinstance(name, str) and name.isidentifier() and len(name) <= 60 else ""

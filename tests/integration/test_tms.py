@@ -1,0 +1,304 @@
+"""Creatio's TMS protocol end to end: a provider look-alike written from the protocol text
+(tests/support/tms_client.py) on the dedicated TMS daphne (``telephony.tms.asgi``), the
+worker on the production Redis layer, and the AMI test peer replaying a real capture.
+
+alice owns line 101 (the captured call rings there) with her TMS key, bob owns 102 with
+his. Every frame any client receives is checked by the client as the provider reads it
+(debug mode: no unknown key, ``eventType`` a number, calls with known fields only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
+
+from telephony.models import Connector, Extension
+from tests.conftest import TEST_REDIS_URL
+from tests.factories import make_connector
+from tests.integration.test_daphne import (  # the worker and layer wiring of the panel's tests
+    HOLD_22,
+    INJECTION,
+    QUIET,
+    _split_before,
+    redis_layer,
+    running_worker,
+)
+from tests.support.ami_peer import AmiPeer, success
+from tests.support.daphne import DaphneServer, shared_database_env, start_daphne
+from tests.support.tms_client import IN, V1, Opened
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
+__all__ = ["redis_layer"]
+
+ORIGIN = "https://mycompany.creatio.example"
+ALICE_KEY = "alice-key-0123456789abcdef"
+BOB_KEY = "bob-key-0123456789abcdef00"
+DROP, HOLD, UNHOLD, DTMF, ANSWER, DIAL = 0x8, 0x10, 0x20, 0x400, 0x4, 0x2
+
+
+@dataclasses.dataclass
+class World:
+    connector: Connector
+
+
+def _make_world(port: int, *, enabled: bool = True) -> World:
+    connector = make_connector(port=port, tms_enabled=enabled, tms_origins=f"{ORIGIN}\n")
+    alice, bob = User.objects.create_user("alice"), User.objects.create_user("bob")
+    for number, owner, key in (("101", alice, ALICE_KEY), ("102", bob, BOB_KEY)):
+        Extension.objects.create(
+            connector=connector, number=number, device=f"PJSIP/{number}", operator=owner,
+            tms_key=key,
+        )  # fmt: skip
+    return World(connector)
+
+
+@contextlib.asynccontextmanager
+async def tms_daphne() -> AsyncIterator[DaphneServer]:
+    """The TMS endpoint on its own daphne, as deployed on port 2013 (here a free port)."""
+    env = {**await sync_to_async(shared_database_env)(), "REDIS_URL": TEST_REDIS_URL}
+    server = await asyncio.to_thread(
+        start_daphne, env, application="telephony.tms.asgi:application"
+    )
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+def provider(server: DaphneServer, origin: str | None = ORIGIN, path: str = "/") -> Opened:
+    return Opened(server.ws_url(path), origin)
+
+
+def _answer_everything(peer: AmiPeer) -> None:
+    for name in (
+        "Hangup",
+        "Park",
+        "Redirect",
+        "PlayDTMF",
+        "Atxfer",
+        "CancelAtxfer",
+        "BlindTransfer",
+        "Originate",
+        "DBPut",
+        "DBDel",
+    ):
+        peer.answer(name, success("OK"))
+    peer.answer("QueuePause", success("Interface paused successfully"))
+
+
+async def test_handshake_events_and_every_command_of_a_live_call(
+    ami_peer: AmiPeer, redis_layer: Any, tmp_path: Path
+) -> None:
+    _answer_everything(ami_peer)
+    world = await sync_to_async(_make_world)(ami_peer.port)
+    live, rest = _split_before(HOLD_22, b"Event: Hold\r\n")
+    async with (
+        tms_daphne() as server,
+        running_worker(ami_peer, world, redis_layer, tmp_path),  # type: ignore[arg-type]
+        provider(server) as alice,
+        provider(server, path="/ws/tms/") as bob,
+    ):
+        await alice.handshake("101", ALICE_KEY)
+        await bob.handshake("102", BOB_KEY, library=V1)
+        # The handshake, byte for byte where the protocol fixes it.
+        first, created, snapshot = (json.loads(frame) for frame in alice.frames[:3])
+        assert first == {"eventType": 1, "content": alice.library_uid}
+        assert len(alice.library_uid) == 36 and not alice.library_uid.startswith('"')
+        assert created["eventType"] == 2 and len(created["connectionUId"]) == 36
+        assert snapshot == {
+            "eventType": 10,
+            "connectionUId": alice.connection_uid,
+            "content": '{"ActiveCalls":[],"CurrentCall":null}',
+        }
+        assert bob.types() == [1, 2, 10]
+
+        # RING_STARTED then COMMUTATION_STARTED, from the worker's call events.
+        await ami_peer.replay(live)
+        answered = (await alice.wait_event(lambda e: e.type == 7)).content
+        ring = next(e for e in alice.events if e.type == 5).content
+        assert alice.types().index(5) < alice.types().index(7)
+        assert (ring["state"], ring["direction"], ring["callerId"]) == (1, IN, "+15551230001")
+        assert ring["callFeaturesSet"] & (DROP | ANSWER) == DROP | ANSWER
+        assert (answered["state"], answered["deviceId"]) == (2, "101")
+        assert answered["callFeaturesSet"] & (DROP | HOLD | DTMF) == DROP | HOLD | DTMF
+        call = alice.calls[answered["id"]]
+
+        # A snapshot mid-call: the call, current.
+        mark = len(alice.events)
+        await alice.command("QueryActiveCallSnapshot")
+        now = (await alice.wait_event(lambda e: e.type == 10, after=mark)).content
+        assert [c["id"] for c in now["ActiveCalls"]] == [call["id"]]
+        assert now["CurrentCall"]["state"] == 2
+
+        # bob cannot touch alice's call; CR/LF never reaches the PBX; both answered with 3.
+        before = len(ami_peer.actions)
+        mark_bob, mark = len(bob.events), len(alice.events)
+        await bob.command("DropCall", call=call)
+        await alice.command("BlindTransferCall", {"targetAddress": INJECTION}, call=call)
+        foreign = (await bob.wait_event(lambda e: e.type == 3, after=mark_bob)).content
+        injected = (await alice.wait_event(lambda e: e.type == 3, after=mark)).content
+        assert (foreign["errorType"], foreign["internalErrorCode"]) == (3, "not-your-call")
+        assert (injected["errorType"], injected["internalErrorCode"]) == (3, "invalid-input")
+        assert foreign["source"] == "DropCall"
+        await asyncio.sleep(QUIET)
+        assert ami_peer.actions[before:] == []
+
+        # Every call command through our panel's path, to its AMI action.
+        async def does(action: str, name: str, **kwargs: Any) -> Any:
+            count = ami_peer.action_names().count(action)
+            await alice.command(name, **kwargs)
+            return await ami_peer.wait_for_action(action, count + 1)
+
+        park = await does("Park", "HoldCall", call=call)  # a toggle: connected -> hold
+        assert (park.get("TimeoutChannel") or "").startswith("PJSIP/101-")
+        await alice.command("SendDtmf", {"digits": "1#"}, call=call)
+        await ami_peer.wait_for_action("PlayDTMF", 2)
+        played = [a.get("Digit") for a in ami_peer.actions if a.name == "PlayDTMF"]
+        assert played == ["1", "#"]
+        target = {"targetAddress": "102"}
+        consult = await does("Atxfer", "MakeConsultCall", parameters=target, call=call)
+        assert consult.get("Exten") == "102"
+        serialized = json.dumps({"id": call["id"], "state": 2}, separators=(",", ":"))
+        cancel = await does(
+            "CancelAtxfer", "CancelTransfer",
+            parameters={"currentCall": serialized, "consultCall": serialized},
+        )  # fmt: skip
+        assert (cancel.get("Channel") or "").startswith("PJSIP/101-")
+        await does("Hangup", "TransferCall", parameters={"consultationCall": serialized}, call=call)
+        blind = await does(
+            "BlindTransfer", "BlindTransferCall", parameters={"targetAddress": "102"}, call=call
+        )
+        assert blind.get("Exten") == "102"
+        originate = await does("Originate", "MakeCall", parameters={"targetAddress": "200"})
+        assert (originate.get("Channel"), originate.get("Exten")) == ("PJSIP/101", "200")
+        await does("QueuePause", "SetDnd")  # after DBPut: DND on, queue paused ("DND")
+        assert ami_peer.action_names().count("DBPut") == 1
+        paused = await does(
+            "QueuePause", "SetMsgUserState", parameters={"code": "NotReady", "reason": ""}
+        )
+        assert (paused.get("Paused"), paused.get("Reason")) == ("true", "NotReady")
+        wrap = await does("QueuePause", "SetWrapUpUserState", parameters={"isWrapUpActive": False})
+        assert wrap.get("Paused") == "false"
+
+        # The queue's own event is what the agent state follows.
+        mark = len(alice.events)
+        await ami_peer.send_event(
+            "QueueMemberPause", ("Queue", "support"), ("Interface", "PJSIP/101"),
+            ("Paused", "1"), ("PausedReason", "NotReady"),
+        )  # fmt: skip
+        state = await alice.wait_event(lambda e: e.type == 12, after=mark)
+        assert state.content == "NotReady" and state.raw["content"] == '"NotReady"'
+        mark = len(alice.events)
+        await alice.command("QueryMsgUserState")
+        assert (await alice.wait_event(lambda e: e.type == 12, after=mark)).content == "NotReady"
+        await alice.command("QueryLineState")
+        line = await alice.wait_event(lambda e: e.type == 11, after=mark)
+        assert line.content["callFeaturesSet"] & (DIAL | DROP) == DIAL | DROP
+
+        # Not done here: answered, never silence (error type 4).
+        mark = len(alice.events)
+        await alice.command("AnswerCall", call=call)  # answer_method "none" on this PBX
+        await alice.command("Hookup")
+        for name in ("AnswerCall", "Hookup"):
+            refused = await alice.wait_event(
+                lambda e, name=name: e.type == 3 and e.content["source"] == name, after=mark
+            )
+            assert refused.content["errorType"] == 4
+
+        # The rest of the call: hold, unhold, hang-up, in order, then an idle line.
+        mark = len(alice.events)
+        await ami_peer.replay(rest)
+        await alice.wait_event(lambda e: e.type == 6, after=mark)
+        await alice.wait_event(lambda e: e.type == 11, after=mark)
+        call_types = [e.type for e in alice.events[mark:] if e.type in {5, 6, 7, 8, 9}]
+        assert call_types == [8, 9, 6]
+        assert alice.calls == {}
+        held = next(e for e in alice.events[mark:] if e.type == 8).content
+        assert (held["state"], held["callFeaturesSet"] & UNHOLD) == (3, UNHOLD)
+
+        # CloseConnection: DISCONNECTED without a reconnect.
+        mark = len(alice.events)
+        await alice.command("CloseConnection")
+        closed = await alice.wait_event(lambda e: e.type == 14, after=mark)
+        assert closed.raw["privateData"] == {"ignoreTryReconnection": True}
+
+        await asyncio.sleep(QUIET)
+        assert not any(e.type in {5, 6, 7, 8, 9, 12} for e in bob.events)
+    assert alice.violations == [] and bob.violations == []
+    for frame in alice.frames + bob.frames:
+        message = json.loads(frame)
+        assert isinstance(message["eventType"], int)
+        assert set(message) <= {"eventType", "content", "connectionUId", "privateData"}
+
+
+async def test_reconnect_with_the_old_ids_gets_the_live_call_back(
+    ami_peer: AmiPeer, redis_layer: Any, tmp_path: Path
+) -> None:
+    world = await sync_to_async(_make_world)(ami_peer.port)
+    live, _ = _split_before(HOLD_22, b"Event: Hold\r\n")
+    async with tms_daphne() as server, running_worker(ami_peer, world, redis_layer, tmp_path):  # type: ignore[arg-type]
+        async with provider(server) as first:
+            await first.handshake("101", ALICE_KEY)
+            await ami_peer.replay(live)
+            call = (await first.wait_event(lambda e: e.type == 7)).content
+            old_library, old_connection = first.library_uid, first.connection_uid
+        async with provider(server) as again:
+            # The provider never clears its ids: the new LoadLibrary carries them.
+            again.library_uid, again.connection_uid = old_library, old_connection
+            await again.handshake("101", ALICE_KEY)
+            assert again.library_uid == old_library
+            assert again.connection_uid not in {"", old_connection}
+            snapshot = next(e for e in again.events if e.type == 10).content
+            assert [c["id"] for c in snapshot["ActiveCalls"]] == [call["id"]]
+            assert snapshot["CurrentCall"]["id"] == call["id"]
+            assert snapshot["CurrentCall"]["callFeaturesSet"] & DROP
+            assert again.violations == []
+
+
+@pytest.mark.parametrize(
+    ("origin", "extension", "key", "enabled"),
+    [
+        (ORIGIN, "101", None, True),  # no key
+        (ORIGIN, "101", BOB_KEY, True),  # bob's key for alice's line
+        (ORIGIN, "101", ALICE_KEY + "x", True),  # wrong key
+        ("https://evil.example", "101", ALICE_KEY, True),  # not an allowed origin
+        (None, "101", ALICE_KEY, True),  # no origin (not a browser)
+        (ORIGIN, "101", ALICE_KEY, False),  # TMS off for the connector (the default)
+    ],
+)
+async def test_a_line_is_opened_only_with_its_key_from_an_allowed_origin(
+    origin: str | None, extension: str, key: str | None, enabled: bool
+) -> None:
+    await sync_to_async(_make_world)(5038, enabled=enabled)
+    async with tms_daphne() as server, provider(server, origin) as client:
+        await client.handshake(extension, key)
+        error = next(e for e in client.events if e.type == 3)
+        assert (error.content["errorType"], error.content["internalErrorCode"]) == (6, "forbidden")
+        await client.wait_closed()
+        assert 2 not in client.types()
+        assert client.violations == []
+
+
+async def test_handshake_errors_and_the_inline_key() -> None:
+    await sync_to_async(_make_world)(5038)
+    async with tms_daphne() as server, provider(server) as client:
+        await client.command("QueryActiveCallSnapshot")  # before LoadLibrary
+        await client.command("LoadLibrary", {"AssemblyName": "Terrasoft.Messaging.Other, X"})
+        await client.wait_event(lambda e: e.type == 3 and e.content["errorType"] == 1)
+        await client.socket.send("not json")
+        await client.socket.send(json.dumps({"command": "LoadLibrary", "libraryUId": "x"}))
+        await client.wait_event(lambda e: e.type == 3 and e.content["errorType"] == 3)
+        assert [e.content["errorType"] for e in client.events] == [1, 1, 0, 3]
+        # ExtensionName "101;<key>": the key where a settings page keeps only its own fields.
+        await client.handshake(f"101;{ALICE_KEY}", None)
+        assert client.types()[-3:] == [1, 2, 10]
+        assert client.violations == []
