@@ -95,7 +95,8 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
             await self._handle(command)
         except TmsError as error:
             await self._send_error(error, _source(text_data))
-            if error.error_type is ErrorType.AUTHENTICATION:
+            if error.error_type in {ErrorType.AUTHENTICATION, ErrorType.OPEN_CONNECTION}:
+                # CtiModel opens a new socket for these (or on close): not two at once.
                 await self.close(code=CLOSE_FORBIDDEN)
 
     async def _handle(self, command: TmsCommand) -> None:

@@ -21,6 +21,18 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
+from telephony.callmodel.events import (
+    AbonentBusy,
+    CallInfoChanged,
+    CallState,
+    Direction,
+    Disposition,
+    Feature,
+    LineStateChanged,
+    RingFinished,
+    RingStarted,
+)
+from telephony.groups import line_group
 from telephony.models import Connector, Extension
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import make_connector
@@ -34,7 +46,7 @@ from tests.integration.test_daphne import (  # the worker and layer wiring of th
 )
 from tests.support.ami_peer import AmiPeer, success
 from tests.support.daphne import DaphneServer, shared_database_env, start_daphne
-from tests.support.tms_client import IN, V1, Opened
+from tests.support.tms_client import IN, OUT, V1, Opened
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 __all__ = ["redis_layer"]
@@ -302,3 +314,45 @@ async def test_handshake_errors_and_the_inline_key() -> None:
         await client.handshake(f"101;{ALICE_KEY}", None)
         assert client.types()[-3:] == [1, 2, 10]
         assert client.violations == []
+
+
+async def test_every_call_event_reaches_the_provider_in_order_and_once(redis_layer: Any) -> None:
+    """Events no capture produces (busy, changed info) as the worker publishes them: one
+    ``call.events`` batch on the line's group, mapped in order; what the snapshot already
+    had (by the line's ``seq``) is not repeated."""
+    world = await sync_to_async(_make_world)(5038)
+    base: dict[str, Any] = {
+        "connector": str(world.connector.pk), "line": "101", "time": 1.0, "call_id": "c-9",
+        "direction": Direction.OUTGOING, "caller_number": "101", "caller_name": None,
+        "callee_number": "5550000", "callee_name": None, "queue": None,
+    }  # fmt: skip
+    ringing = {"state": CallState.RINGING, "features": Feature.CAN_DROP}
+    batch = [
+        RingStarted(seq=1, **base, **ringing).to_wire(),
+        AbonentBusy(seq=2, **base, state=CallState.BUSY, features=Feature.CAN_DROP).to_wire(),
+        CallInfoChanged(seq=3, **base, **ringing).to_wire(),
+        RingFinished(
+            seq=4,
+            **base,
+            state=CallState.FINISHED,
+            features=Feature.CAN_DIAL,
+            disposition=Disposition.BUSY,
+            hangup_cause=17,
+            hangup_cause_text="User busy",
+        ).to_wire(),
+        LineStateChanged(connector=base["connector"], line="101", seq=4, time=1.0).to_wire(),
+    ]
+    group = line_group(world.connector.pk, "101")
+    async with tms_daphne() as server, provider(server) as alice:
+        await alice.handshake("101", ALICE_KEY)
+        await redis_layer.group_send(group, {"type": "call.events", "events": batch})
+        await alice.wait_event(lambda e: e.type == 11)
+        # The same batch again (a replayed publish): only the line state passes.
+        mark = len(alice.events)
+        await redis_layer.group_send(group, {"type": "call.events", "events": batch})
+        await alice.wait_event(lambda e: e.type == 11, after=mark)
+    assert alice.types() == [1, 2, 10, 5, 13, 17, 6, 11, 11]
+    busy = alice.events[4].content
+    assert (busy["state"], busy["direction"], busy["calledId"]) == (6, OUT, "5550000")
+    assert alice.events[6].content["id"] == "c-9" and alice.calls == {}
+    assert alice.violations == []
