@@ -326,7 +326,7 @@ async def test_every_call_event_reaches_the_provider_in_order_and_once(redis_lay
         "direction": Direction.OUTGOING, "caller_number": "101", "caller_name": None,
         "callee_number": "5550000", "callee_name": None, "queue": None,
     }  # fmt: skip
-    ringing = {"state": CallState.RINGING, "features": Feature.CAN_DROP}
+    ringing: dict[str, Any] = {"state": CallState.RINGING, "features": Feature.CAN_DROP}
     batch = [
         RingStarted(seq=1, **base, **ringing).to_wire(),
         AbonentBusy(seq=2, **base, state=CallState.BUSY, features=Feature.CAN_DROP).to_wire(),
