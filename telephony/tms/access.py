@@ -9,6 +9,7 @@ the extension has an active operator, whose audience then routes every command.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ class TmsLine:
     connector_id: int
     line: str
     audience: Audience
+    key: str = dataclasses.field(repr=False, default="")
 
 
 def normalize_origin(origin: str) -> str:
@@ -62,8 +64,23 @@ def open_line(params: OpenParams, origin: str | None) -> TmsLine:
         audience = load_audience(extension.operator, supervise=False)
         if audience is None:
             continue
-        return TmsLine(extension.connector_id, extension.number, audience)
+        return TmsLine(extension.connector_id, extension.number, audience, params.key)
     raise refused
+
+
+def still_allowed(line: TmsLine) -> bool:
+    """Before each command: TMS still on, the line still this operator's, the key unchanged
+    (an admin's change takes effect at once, not at the next reconnect)."""
+    keys = Extension.objects.filter(
+        connector_id=line.connector_id,
+        number=line.line,
+        connector__enabled=True,
+        connector__tms_enabled=True,
+        operator_id=line.audience.user_id,
+        operator__is_active=True,
+    ).values_list("tms_key", flat=True)
+    given = line.key.encode("utf-8")
+    return any(key and hmac.compare_digest(given, key.encode("utf-8")) for key in keys)
 
 
 def line_calls(line: TmsLine) -> tuple[list[dict[str, Any]], int]:

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 _open_line = database_sync_to_async(access.open_line)
 _line_calls = database_sync_to_async(access.line_calls)
+_still_allowed = database_sync_to_async(access.still_allowed)
 _route = database_sync_to_async(dispatch.route)
 
 
@@ -113,6 +114,8 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
             raise TmsError(ErrorType.COMMAND_NOT_IMPLEMENTED, "unknown-command", f"no {name}")
         elif self.line is None:
             raise TmsError(ErrorType.COMMAND, "invalid-state", "OpenConnection first")
+        elif not await _still_allowed(self.line):
+            raise TmsError(ErrorType.AUTHENTICATION, "forbidden", "this line is no longer open")
         elif name == "CloseConnection":
             await self._close_connection()
         elif name == "QueryActiveCallSnapshot":

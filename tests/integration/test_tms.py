@@ -356,3 +356,19 @@ async def test_every_call_event_reaches_the_provider_in_order_and_once(redis_lay
     assert (busy["state"], busy["direction"], busy["calledId"]) == (6, OUT, "5550000")
     assert alice.events[6].content["id"] == "c-9" and alice.calls == {}
     assert alice.violations == []
+
+
+async def test_an_admins_change_closes_an_open_connection_at_its_next_command() -> None:
+    world = await sync_to_async(_make_world)(5038)
+    async with tms_daphne() as server, provider(server) as client:
+        await client.handshake("101", ALICE_KEY)
+        await Extension.objects.filter(number="101").aupdate(tms_key="another-key-0123456789")
+        await client.command("QueryLineState")
+        refused = await client.wait_event(lambda e: e.type == 3)
+        assert (refused.content["errorType"], refused.content["internalErrorCode"]) == (
+            6,
+            "forbidden",
+        )
+        await client.wait_closed()
+        assert 11 not in client.types()
+    assert world.connector.tms_enabled
