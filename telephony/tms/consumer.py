@@ -99,6 +99,12 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
             if error.error_type in {ErrorType.AUTHENTICATION, ErrorType.OPEN_CONNECTION}:
                 # CtiModel opens a new socket for these (or on close): not two at once.
                 await self.close(code=CLOSE_FORBIDDEN)
+        except CommandRejected as rejected:
+            await self._send_error(rejected, _source(text_data))
+        except Exception:  # a bug or the database: the provider still gets its answer
+            logger.exception("TMS frame failed: %.200r", text_data)
+            failed = TmsError(ErrorType.GENERAL, "internal-error", "the server failed")
+            await self._send_error(failed, _source(text_data))
 
     async def _handle(self, command: TmsCommand) -> None:
         name = command.name
