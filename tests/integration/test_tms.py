@@ -32,7 +32,7 @@ from telephony.callmodel.events import (
     RingFinished,
     RingStarted,
 )
-from telephony.groups import line_group
+from telephony.groups import line_group, status_group
 from telephony.models import Connector, Extension
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import make_connector
@@ -372,3 +372,32 @@ async def test_an_admins_change_closes_an_open_connection_at_its_next_command() 
         await client.wait_closed()
         assert 11 not in client.types()
     assert world.connector.tms_enabled
+
+
+async def test_pbx_link_changes_and_the_rate_limit_reach_the_provider(redis_layer: Any) -> None:
+    world = await sync_to_async(_make_world)(5038)
+    status = status_group(world.connector.pk)
+    async with tms_daphne() as server, provider(server) as alice:
+        await alice.handshake("101", ALICE_KEY)
+        down = {"connected": False, "since": None, "last_error": "Connection refused"}
+        message = {"type": "connector.status", "connector": world.connector.pk}
+        await redis_layer.group_send(status, {**message, "status": down})
+        lost = await alice.wait_event(lambda e: e.type == 11)
+        assert lost.content == {"callFeaturesSet": 0}  # no button works while the PBX is away
+        mark = len(alice.events)
+        up = {"connected": True, "since": None, "last_error": None}
+        await redis_layer.group_send(status, {**message, "status": up})
+        back = await alice.wait_event(lambda e: e.type == 11, after=mark)
+        assert back.content == {"callFeaturesSet": DIAL}
+        assert [e.type for e in alice.events[mark:]] == [10, 11]  # the truth again first
+
+        # Our API's token bucket (CTI_COMMAND_BURST 20): the burst is answered, then refused.
+        mark = len(alice.events)
+        for _ in range(80):
+            await alice.command("QueryMsgUserState")
+        await alice.wait_event(
+            lambda e: e.type == 3 and e.content["internalErrorCode"] == "rate-limited", after=mark
+        )
+    answered = [e for e in alice.events[mark:] if e.type == 12]
+    assert 1 <= len(answered) < 80
+    assert alice.violations == []
