@@ -236,11 +236,10 @@ def call_id_of(value: object, what: str) -> str:
             raise TmsError(ErrorType.COMMAND, "invalid-input", f"{what} is not JSON") from None
     if not isinstance(call, dict):
         raise TmsError(ErrorType.COMMAND, "invalid-input", f"{what} is not a call")
-    return _id({"id": call.get("id")}, "id") or _missing(what)
-
-
-def _missing(what: str) -> str:
-    raise TmsError(ErrorType.COMMAND, "invalid-input", f"{what} has no id")
+    call_id = _id({"id": call.get("id")}, "id")
+    if not call_id:
+        raise TmsError(ErrorType.COMMAND, "invalid-input", f"{what} has no id")
+    return call_id
 
 
 def parse_open(parameters: dict[str, Any]) -> OpenParams:

@@ -1,5 +1,6 @@
-"""A Creatio ``MsgServiceCtiProvider`` look-alike, written from /work/shared/tms-protocol.md
-(a copy of its facts is docs/tms-compatibility.md), for tests against a real daphne.
+"""A Creatio ``MsgServiceCtiProvider`` look-alike, written from the TMS protocol notes
+(``../shared/tms-protocol.md``; what we implement is docs/tms-compatibility.md), for tests
+against a real daphne.
 
 It sends frames as the provider does: one compact ``JSON.stringify`` object per text frame,
 the ``MsgCommandInfo`` keys in their order, ``commandExecutor`` and ``parameters`` omitted when
