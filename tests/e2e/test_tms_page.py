@@ -76,7 +76,11 @@ async def test_a_tms_client_page_drives_a_call(
     await expect(call).to_have_attribute("data-state", "ringing", timeout=5000)
     await expect(call).to_contain_text("+15551230002")
     await call.get_by_role("button", name="Answer").click()
-    await expect(call).to_have_attribute("data-state", "connected", timeout=5000)
+    try:
+        await expect(call).to_have_attribute("data-state", "connected", timeout=5000)
+    except AssertionError as failed:  # show what the provider got (an ERROR event?)
+        events = await page.evaluate("JSON.stringify(provider.events)")
+        raise AssertionError(f"{failed}\nevents: {events}") from None
     await call.get_by_role("button", name="Hold").click()  # HoldCall is a toggle
     await expect(call).to_have_attribute("data-state", "held", timeout=5000)
     await call.get_by_role("button", name="Hold").click()
