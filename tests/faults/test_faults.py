@@ -9,10 +9,12 @@ calls flow again, the PBX stops (hanging up what is live) and the history is com
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
+from asgiref.sync import sync_to_async
 
+from telephony.models import Connector, ConnectorStatus, Extension
 from tests.faults.conftest import finish
 from tests.faults.history import Leg, Window, read_truth
 from tests.faults.stack import LEASE_TTL, Stack, now, scrape
@@ -33,6 +35,15 @@ async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> No
         async with asyncio.timeout(timeout):
             while not check():  # noqa: ASYNC110 - polls files and proxies of other processes
                 await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+
+async def wait_until_async(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while not await check():  # noqa: ASYNC110 - polls the database
+                await asyncio.sleep(0.2)
     except TimeoutError:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
 
@@ -161,15 +172,35 @@ async def test_redis_killed_for_10_seconds(stack: Stack) -> None:
     assert links == 1, f"the worker left the PBX during a Redis outage ({links} AMI links)"
 
 
+def _status_written_after(moment: float) -> bool:
+    status = ConnectorStatus.objects.filter(connector__name="office").first()
+    return status is not None and status.updated_at.timestamp() > moment
+
+
+def _add_line(number: str) -> None:
+    connector = Connector.objects.get(name="office")
+    Extension.objects.create(connector=connector, number=number, device=f"PJSIP/{number}")
+
+
 async def test_postgresql_unreachable_for_10_seconds(stack: Stack) -> None:
     await lead(stack)
     stack.db_link.cut()
     await calls_flow(stack, 4)  # calls go on while the history cannot be written
     await asyncio.sleep(max(0.0, OUTAGE - 4 * 0.5))
     stack.db_link.restore()
+    restored_at = now()
     await calls_flow(stack, AFTER)
+    # Every long-lived database user is back: the status writer...
+    await wait_until_async(
+        lambda: sync_to_async(_status_written_after)(restored_at), 20, "a status write"
+    )
+    # ...and the supervisor, which restarts the connector when its lines change.
+    changed_at = now()
+    await sync_to_async(_add_line)("105")
+    back = await reconnected_after(stack, changed_at, timeout=15)
+    await calls_flow(stack, 4)
 
-    result = await finish(stack)
+    result = await finish(stack, blind=(Window(changed_at, back),))
     assert result.ok, str(result)
 
 
