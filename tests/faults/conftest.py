@@ -78,7 +78,7 @@ async def finish(stack: Stack, *, blind: tuple[Window, ...] = ()) -> Comparison:
     """
     await asyncio.to_thread(stack.pbx.stop)
     truth = read_truth(stack.pbx.truth)
-    since, windows = stack.pbx_link.opened[0], list(blind)
+    since, windows = stack.logins()[0], list(blind)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE
     while loop.time() < deadline:

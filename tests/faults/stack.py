@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,6 +36,8 @@ TIME_SCALE = 0.25
 #: A new call every this many seconds on a free line (busy lines are skipped).
 EVERY = 0.5
 LEASE_TTL = 3.0
+#: The simulator's log line for an accepted login (``telephony/simulator/server.py``).
+LOGIN = re.compile(r"^(\S+ \S+) INFO telephony\.simulator\.server: AMI session \d+ logged in", re.M)
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -223,6 +227,15 @@ class Stack:
             while len(self.pbx_link.opened) < count:  # noqa: ASYNC110 - polls the proxy
                 await asyncio.sleep(0.05)
         return self.pbx_link.opened[count - 1]
+
+    def logins(self) -> list[float]:
+        """When the PBX accepted each AMI login (its own log, every run of it): from that
+        moment a client gets every event, and its channel list follows at once."""
+        text = self.pbx.log.read_text(errors="replace") if self.pbx.log.exists() else ""
+        return [
+            datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()  # noqa: DTZ007 - local, as logged
+            for stamp in LOGIN.findall(text)
+        ]
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.pbx.stop)

@@ -64,14 +64,15 @@ async def lead(stack: Stack) -> None:
     await calls_flow(stack, BEFORE)
 
 
-def opened_after(stack: Stack, moment: float) -> float | None:
-    return next((t for t in stack.pbx_link.opened if t > moment), None)
+def login_after(stack: Stack, moment: float) -> float | None:
+    return next((t for t in stack.logins() if t > moment), None)
 
 
 async def reconnected_after(stack: Stack, moment: float, timeout: float = 30.0) -> float:
-    """When a worker's next AMI connection after ``moment`` reached the PBX."""
-    await wait_until(lambda: opened_after(stack, moment) is not None, timeout, "a new AMI link")
-    found = opened_after(stack, moment)
+    """When a worker's next AMI login after ``moment`` was accepted by the PBX: the end of
+    what the worker could not see."""
+    await wait_until(lambda: login_after(stack, moment) is not None, timeout, "a new AMI login")
+    found = login_after(stack, moment)
     assert found is not None
     return found
 
