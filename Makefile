@@ -10,7 +10,7 @@ DEMO ?= 1
 PG_URL ?= postgres://cti:cti@127.0.0.1:5432/cti
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install install-dev run worker migrate check lint types imports test test-fast test-pg test-browser services chromium messages bench clean
+.PHONY: install install-dev run worker migrate check lint types imports test test-fast test-pg test-faults test-browser services chromium messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,13 +72,19 @@ test-fast: install-dev
 	$(BIN)/pytest -q -m "not slow" tests/unit
 
 ## Pass 1: SQLite + in-memory layer (Redis-layer tests use TEST_REDIS_URL).
-## Pass 2: PostgreSQL + Redis for everything that touches the database or a layer.
+## Pass 2: PostgreSQL + Redis for everything that touches the database or a layer, then the
+## fault-injection suite (tests/faults: its own redis-server and proxies, about 5 minutes).
 test-pg: install-dev services
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
-		$(BIN)/pytest -q tests/integration
+		$(BIN)/pytest -q tests/integration tests/faults
+
+## The fault-injection suite alone, on PostgreSQL (README "Production").
+test-faults: install-dev services
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest -q tests/faults
 
 check: install-dev services lint types imports
-	DATABASE_URL= REDIS_URL= TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
+	DATABASE_URL= REDIS_URL= TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q --ignore=tests/faults
 	$(MAKE) --no-print-directory test-pg
 
 ## Everything CI runs: services, lint, types, import contracts, both test passes.

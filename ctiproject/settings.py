@@ -124,6 +124,12 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Prometheus (telephony/metrics.py, README "Production"): each daphne's /metrics answers only
+# when METRICS_ENABLED; the worker serves its own on WORKER_METRICS_PORT (0: off).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", default=False)
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+WORKER_METRICS_ADDRESS = env_str("WORKER_METRICS_ADDRESS", "127.0.0.1")
+
 # Small shared state of the panels (a line's DND flag): Redis when several processes serve.
 if REDIS_URL:
     CACHES = {

@@ -91,7 +91,7 @@ class Connector(models.Model):
     )
     parking_lot = models.CharField(_("parking lot"), max_length=80, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
-    # Creatio TMS drop-in (docs/adr/0003-tms-authentication.md): off unless an admin allows it.
+    # Creatio TMS drop-in (docs/adr/0004-tms-authentication.md): off unless an admin allows it.
     tms_enabled = models.BooleanField(
         _("Creatio TMS endpoint"),
         default=False,

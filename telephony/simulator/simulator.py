@@ -25,6 +25,7 @@ from .scenarios import Kind, Scenarios, Timing
 from .scheduler import Schedule
 from .server import AmiServer
 from .shapes import Shapes
+from .truth import TruthLog
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Simulator:
         seed: int | None = None,
         schedule: bool = True,
         time_scale: float = 1.0,
+        truth: TruthLog | None = None,
     ) -> None:
         self.lines = [line.strip() for line in lines if line.strip()]
         if not self.lines:
@@ -103,6 +105,7 @@ class Simulator:
         self._schedule_task: asyncio.Task[None] | None = None
         self._scripts: set[asyncio.Task[None]] = set()
         self.calls_started = 0
+        self.truth = truth
 
     def _stream(self, purpose: str) -> random.Random:
         """A generator of its own per purpose: what clients do (an MD5 login, a transfer)
@@ -249,3 +252,5 @@ class Simulator:
 
     def _emit(self, events: Sequence[Message]) -> None:
         self.server.broadcast(events)
+        if self.truth is not None:
+            self.truth.observe(self.pbx.calls.values())

@@ -2,7 +2,7 @@
 line's live calls.
 
 Synchronous ORM code, called through ``database_sync_to_async``. The decision is the one in
-docs/adr/0003-tms-authentication.md: the connector has TMS switched on, the browser's Origin
+docs/adr/0004-tms-authentication.md: the connector has TMS switched on, the browser's Origin
 is one of the connector's, the key matches the extension's (compared in constant time), and
 the extension has an active operator, whose audience then routes every command.
 """

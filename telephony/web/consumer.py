@@ -21,6 +21,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from .. import metrics
 from ..commands import CommandRejected
 from ..groups import worker_group
 from . import dispatch, queries
@@ -58,6 +59,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         self.pending: dict[str, tuple[str | int, asyncio.Future[dict[str, Any]]]] = {}
         self.finished: OrderedDict[str, str | int] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
+        self.counted = False  # in cti_sockets_open (telephony/metrics.py)
 
     # -- socket life -----------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         since = parse_since(query.get("since", [""])[-1])
         limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))
         await self.send_json(await _hello(audience, since, limit))
+        self.counted = metrics.hello_sent()
 
     async def _refuse(self, code: int) -> None:
         # Accept first: a close before the handshake reaches the browser as a bare HTTP 403,
@@ -90,6 +93,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         await self.close(code=code)
 
     async def disconnect(self, code: int) -> None:
+        metrics.socket_closed(code, counted=self.counted)
         for task in list(self.tasks):
             task.cancel()
         self.tasks.clear()
@@ -180,6 +184,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
 
     async def _reply(self, client_id: str | int | None, *, ok: bool, **fields: Any) -> None:
         reply = {"type": "result", "id": client_id, "ok": ok}
+        metrics.COMMANDS.labels("ok" if ok else str(fields.get("code") or "error")).inc()
         reply.update((key, value) for key, value in fields.items() if value is not None)
         await self.send_json(reply)
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import history, lines, panel
+from .views import health, history, lines, panel
 
 app_name = "telephony"
 
@@ -14,5 +14,7 @@ urlpatterns = [
     path("history/<int:pk>/", history.call_detail, name="call-detail"),
     path("api/directory/", lines.directory, name="directory"),
     path("api/dnd/", lines.set_dnd, name="dnd"),
-    path("healthz", panel.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
 ]

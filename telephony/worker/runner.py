@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from channels.layers import BaseChannelLayer
 
+from .. import metrics
 from ..ami import AmiClient, AmiError, Event, make_action
 from ..callmodel.dialects import DialectReader
 from ..callmodel.events import LineEvent
@@ -124,10 +125,12 @@ class ConnectorRunner:
         if not await wait_for_lease(self.lease, self.stop_event, retry=retry):
             return self.summary
         self.summary.was_leader = True
+        metrics.LEASE_HELD.labels(self.config.name).set(1)
         logger.info("%s: leading connector %s", self.lease.holder, self.config.name)
         try:
             await self._serve(self._lease_interval or retry)
         finally:
+            metrics.LEASE_HELD.labels(self.config.name).set(0)
             await self.lease.release()
             if self._own_executor:
                 await self.in_db(_close_connections)
@@ -179,6 +182,7 @@ class ConnectorRunner:
     def _consume(self, event: Event) -> None:
         now = self.clock()
         self.summary.ami_events += 1
+        metrics.ami_event_read(self.config.name, event.timestamp, now)
         if event.name == "OriginateResponse":
             self.commands.originate_finished(event)
         # Items of our own channel list carry no time of ours: the model's clock follows the
@@ -202,6 +206,7 @@ class ConnectorRunner:
             live = self.tracker.live_keys()
             self._queue.put_nowait(Batch([], [], now, live=live))
             logger.info("%s: resynced; %d calls live", self.config.name, len(live))
+            metrics.RESYNCS.labels(self.config.name).inc()
 
     def _push(self, records: list[FinishedCall], events: list[LineEvent], now: float) -> None:
         if events or records:
@@ -214,6 +219,7 @@ class ConnectorRunner:
         (nothing registers a collector for them), so the reader applies the list exactly
         where Asterisk produced it: older events before, newer ones after.
         """
+        metrics.ami_logged_in(self.config.name)
         action = make_action("CoreShowChannels")
         self._listings.add(action.action_id or "")
         response = await self.client.send_action(action, check=False)
@@ -262,7 +268,8 @@ class ConnectorRunner:
     async def _save(self, batches: list[Batch]) -> list[Outgoing]:
         events = [event for batch in batches for event in batch.events]
         records = [record for batch in batches for record in batch.records]
-        outgoing = await self._retrying(lambda: self.recorder.write(events, records))
+        with metrics.HISTORY_WRITE.labels(self.config.name).time():
+            outgoing = await self._retrying(lambda: self.recorder.write(events, records))
         live = batches[-1].live
         if live is not None:
             outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
@@ -283,6 +290,9 @@ class ConnectorRunner:
             for batch in batches:
                 if batch.events:
                     self.summary.publish_delays.append(published - batch.received_at)
+                    metrics.PUBLISH_DELAY.labels(self.config.name).observe(
+                        published - batch.received_at
+                    )
 
     async def _publish(self, outgoing: list[Outgoing]) -> None:
         try:
@@ -290,6 +300,7 @@ class ConnectorRunner:
         except Exception:
             # Saved already: a panel that missed it catches up by sequence number.
             logger.exception("%s: publishing %d events failed", self.config.name, len(outgoing))
+            metrics.PUBLISH_FAILURES.labels(self.config.name).inc(len(outgoing))
 
     async def _retrying(self, work: Callable[[], T]) -> T:
         """Run ORM work on the database thread; retry until it succeeds (nothing is lost)."""

@@ -14,6 +14,9 @@ from django.test import Client
 
 @pytest.mark.django_db
 def test_health_endpoint_reaches_the_configured_database() -> None:
+    ready = Client().get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
     response = Client().get("/healthz")
     assert response.status_code == 200
     body = response.json()

@@ -3,12 +3,16 @@ tests of clients that must notice a dead server and reconnect (the panel's WebSo
 
 Chromium's offline emulation (Playwright ``set_offline``) leaves open WebSockets alone, so
 a browser test that needs a real drop puts this proxy between the page and daphne.
+Fault tests put it in front of the PBX and PostgreSQL: ``cut()`` is a network outage,
+``silence()`` a link that stays open but carries nothing; ``opened``/``closed`` note when
+client connections came and went (``time.time()``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 CHUNK = 65536
@@ -21,6 +25,9 @@ class TcpProxy:
         self.target_port = target_port
         self.port = 0
         self.is_cut = False
+        self.is_silent = False
+        self.opened: list[float] = []
+        self.closed: list[float] = []
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -51,6 +58,11 @@ class TcpProxy:
 
     def restore(self) -> None:
         self.is_cut = False
+        self.is_silent = False
+
+    def silence(self) -> None:
+        """Keep every connection open but drop what goes through, both ways."""
+        self.is_silent = True
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.is_cut:
@@ -62,6 +74,7 @@ class TcpProxy:
             writer.close()
             return
         self._writers.update((writer, up_writer))
+        self.opened.append(time.time())
         pumps = [
             asyncio.create_task(self._pump(reader, up_writer)),
             asyncio.create_task(self._pump(up_reader, writer)),
@@ -69,16 +82,17 @@ class TcpProxy:
         self._tasks.update(pumps)
         await asyncio.gather(*pumps, return_exceptions=True)
         self._tasks.difference_update(pumps)
+        self.closed.append(time.time())
         for end in (writer, up_writer):
             self._writers.discard(end)
             end.close()
 
-    @staticmethod
-    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(CHUNK):
-                writer.write(data)
-                await writer.drain()
+                if not self.is_silent:
+                    writer.write(data)
+                    await writer.drain()
         writer.close()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from telephony.simulator import DEFAULT_EVERY, Simulator
+from telephony.simulator.truth import TruthLog
 
 
 class Command(BaseCommand):
@@ -31,6 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--lines", default="101,102", help="operator lines, comma-separated")
         parser.add_argument("--seed", type=int, default=None, help="repeat a run exactly")
         parser.add_argument(
+            "--time-scale", type=float, default=1.0, help="0.5: every pause lasts half as long"
+        )
+        parser.add_argument(
+            "--truth", help="append what each line's leg did to this JSON-lines file"
+        )
+        parser.add_argument(
             "--no-schedule", action="store_true", help="no calls of its own, only Originate"
         )
 
@@ -49,6 +56,8 @@ class Command(BaseCommand):
                 rate=options["rate"],
                 seed=options["seed"],
                 schedule=not options["no_schedule"],
+                time_scale=options["time_scale"],
+                truth=TruthLog(options["truth"]) if options["truth"] else None,
             )
         except ValueError as error:
             raise CommandError(str(error)) from error

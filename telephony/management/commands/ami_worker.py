@@ -6,8 +6,10 @@ import asyncio
 import signal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from telephony.metrics import serve_worker_metrics
 from telephony.worker.supervisor import Supervisor
 
 
@@ -20,8 +22,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--lease-ttl", type=float, default=10.0, help="seconds a dead worker's lease lasts"
         )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=settings.WORKER_METRICS_PORT,
+            help="serve Prometheus metrics on this port (0: off; WORKER_METRICS_PORT)",
+        )
+        parser.add_argument(
+            "--metrics-address",
+            default=settings.WORKER_METRICS_ADDRESS,
+            help="address of the metrics port (WORKER_METRICS_ADDRESS, 127.0.0.1)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> str:
+        if options["metrics_port"]:
+            serve_worker_metrics(options["metrics_port"], options["metrics_address"])
         supervisor = Supervisor(
             only=options["connector"], poll=options["poll"], lease_ttl=options["lease_ttl"]
         )

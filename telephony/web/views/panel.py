@@ -7,9 +7,8 @@ static modules in ``static/telephony/js`` draw them. Knows no channel layer and 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import connection
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -64,11 +63,3 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         "telephony/supervisor.html",
         {"today": today, "supervisor_config": {"lines": lines}},
     )
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and ``make run`` smoke tests."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return JsonResponse({"status": "ok", "database": connection.vendor})
