@@ -1,7 +1,8 @@
 """Leg lifecycle: emits the call events of each line and builds its call records.
 
-Owns per-line sequence numbers, hold bookkeeping and the "never an event after
-RingFinished" rule. Knows nothing of AMI or of how channels map to legs.
+Owns hold bookkeeping and the "never an event after RingFinished" rule; events leave
+unnumbered (``seq`` 0): the recorder numbers what it stores (``sequence.py``). Knows
+nothing of AMI or of how channels map to legs.
 """
 
 from __future__ import annotations
@@ -35,18 +36,12 @@ class LegBook:
         self.now: float | None = None
         self.live: dict[str, list[Leg]] = {}
         self.records: list[CallRecord] = []
-        self._seq: dict[str, int] = {}
         self._remote_of = remote_of
 
     # -- emitting ------------------------------------------------------------------------
 
-    def next_seq(self, line: str) -> int:
-        seq = self._seq.get(line, 0) + 1
-        self._seq[line] = seq
-        return seq
-
     def emit(self, leg: Leg, kind: type[CallEvent], **extra: Any) -> CallEvent:
-        """Build one event of ``leg`` as it stands now; the line's sequence number grows."""
+        """Build one event of ``leg`` as it stands now (unnumbered: ``seq`` 0)."""
         caller, callee = leg.shown
         # A leg that can emit is in ``live[line]`` (opened before RingStarted, removed
         # after RingFinished), so the others are the rest of that list.
@@ -54,7 +49,7 @@ class LegBook:
         event: CallEvent = kind(
             connector=self.connector,
             line=leg.line,
-            seq=self.next_seq(leg.line),
+            seq=0,
             time=self.now,
             call_id=leg.call_id,
             direction=leg.direction,

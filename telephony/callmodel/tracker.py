@@ -344,7 +344,7 @@ class CallTracker(Handovers):
             return []
         features, calls = self._line_features(line)
         event = LineStateChanged(
-            connector=self._book.connector, line=line, seq=self._book.next_seq(line),
+            connector=self._book.connector, line=line, seq=0,
             time=self._book.now, features=features, calls=calls,
             paused=fact.paused, reason=fact.reason, queue=fact.queue,
         )  # fmt: skip
