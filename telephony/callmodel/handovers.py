@@ -4,6 +4,7 @@ offline targets, Originate results and the resync after a reconnect.
 
 from __future__ import annotations
 
+from .consults import Consultations
 from .events import CallTransferred, Direction, Disposition, HoldSide, LineEvent, TransferKind
 from .facts import (
     BridgeEntered,
@@ -22,12 +23,11 @@ from .facts import (
     Unparked,
 )
 from .legs import is_live
-from .lifecycle import LegLifecycle
 from .lines import parse_channel, parse_dial_target
 from .state import Leg
 
 
-class Handovers(LegLifecycle):
+class Handovers(Consultations):
     """Handlers for the facts where a call changes hands or channels."""
 
     #: Uniqueids seen in the channel list being received (None: no list in progress).
@@ -94,6 +94,12 @@ class Handovers(LegLifecycle):
             target = target_channel.line
         kind = TransferKind.ATTENDED if fact.attended else TransferKind.BLIND
         events: list[LineEvent] = []
+        if fact.attended:
+            for leg in legs:
+                orig, consult = (leg.consult_of, leg) if leg.consult_of else (leg, leg.consult)
+                if consult is not None and is_live(orig):
+                    # The transferer's two calls meet: the consultation's transfer is done.
+                    return self._complete(orig, consult)
         for leg in legs:
             events += self._hand_over(leg, target, kind)
         return events
@@ -149,6 +155,8 @@ class Handovers(LegLifecycle):
                 leg.peers = (leg.peers - {old}) | {new}
             if leg.root_id == old:
                 leg.root_id = new
+        if self._consults:
+            self._consult_renamed(old, new)
         if old in self._awaiting:
             self._awaiting.setdefault(new, []).extend(self._awaiting.pop(old))
         if old in self._parked:
@@ -249,7 +257,11 @@ class Handovers(LegLifecycle):
         for other in involved:
             if not channel.has_linked_id:
                 self._join(other, channel)
-        return self._evaluate(involved)
+        events = self._consult_by_bridge(involved) if len(involved) > 1 else []
+        events += self._evaluate(involved)
+        if self._consults:
+            events += self._consult_bridged(involved)
+        return events
 
     def _bridge_left(self, fact: BridgeLeft) -> list[LineEvent]:
         channel = self._get(fact.unique_id)

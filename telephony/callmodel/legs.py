@@ -43,9 +43,6 @@ class LegBook:
     def emit(self, leg: Leg, kind: type[CallEvent], **extra: Any) -> CallEvent:
         """Build one event of ``leg`` as it stands now (unnumbered: ``seq`` 0)."""
         caller, callee = leg.shown
-        # A leg that can emit is in ``live[line]`` (opened before RingStarted, removed
-        # after RingFinished), so the others are the rest of that list.
-        others = max(0, len(self.live.get(leg.line, ())) - 1)
         event: CallEvent = kind(
             connector=self.connector,
             line=leg.line,
@@ -58,7 +55,7 @@ class LegBook:
             callee_number=callee.number,
             callee_name=callee.name,
             state=leg.state,
-            features=leg.features(others),
+            features=leg.features(),
             queue=leg.queue,
             **extra,
         )
@@ -67,6 +64,9 @@ class LegBook:
     def parties(self, leg: Leg) -> tuple[Party, Party]:
         """(caller, callee) as the panel shows them: the line is one, the remote the other."""
         remote = self._remote_of(leg)
+        if leg.pinned and remote.number != leg.remote_hint.number:
+            # Pinned: the hint's number stands; a name for that same number is still welcome.
+            remote = leg.remote_hint
         if leg.direction is Direction.INCOMING or (
             leg.direction is Direction.INTERNAL and leg.is_callee
         ):

@@ -251,6 +251,8 @@ class CallTracker(Handovers):
             caller.dialed.add(dest.unique_id)
             dest.queue = dest.queue or caller.queue
             self._join(caller, dest)
+            if self._consults:
+                self._consult_dialed(caller, dest)
             if caller.awaiting_unpark:
                 caller.awaiting_unpark = False
                 events += self._start_leg(caller, is_callee=True)
@@ -285,6 +287,8 @@ class CallTracker(Handovers):
             if status == "ANSWER":
                 events += self._answered(dest)
         leg = caller.leg if caller is not None else None
+        if leg is None and self._consults:
+            events += self._consult_dial_ended(caller, status)
         if leg is not None and not leg.finished and status and status != "ANSWER":
             leg.out_dial_status = status
             if status == "BUSY":
@@ -336,6 +340,8 @@ class CallTracker(Handovers):
         one, two = self._get(fact.one_id), self._get(fact.two_id)
         if one is not None and two is not None:
             self._pair(one, two)
+            if self._consults:
+                self._consult_paired(one, two)
         return []
 
     def _member_paused(self, fact: MemberPaused) -> list[LineEvent]:
@@ -354,7 +360,7 @@ class CallTracker(Handovers):
         legs = [leg for leg in self._book.live.get(line, ()) if not leg.finished]
         features = Feature.CAN_DIAL
         for leg in legs:
-            features |= leg.features(len(legs) - 1)
+            features |= leg.features()
         return features, len(legs)
 
     def line_state(self, line: str, seq: int) -> LineStateChanged:

@@ -469,16 +469,21 @@ def test_attended_transfer_moves_the_call_to_the_new_line() -> None:
         ),
         at=1020.0,
     )
-    assert run.names("101") == [
+    original = [item for item in run.of("101") if item.call_id == "c1"]
+    assert [item.name for item in original] == [
         "RingStarted",
         "CommutationStarted",
         "PutHoldAction",
         "CallTransferred",
         "RingFinished",
     ]
-    transferred = run.of("101")[3]
-    assert transferred.transferred_to == "102"
-    assert run.of("101")[-1].disposition == Disposition.TRANSFERRED
+    assert original[3].transferred_to == "102"
+    assert original[-1].disposition == Disposition.TRANSFERRED
+    assert {item.caller_number for item in original} == {CUSTOMER}
+    # The consultation was a call of its own on 101, naming 102.
+    consult = [item for item in run.of("101") if item.call_id != "c1"]
+    assert [item.name for item in consult] == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert {(item.direction, item.callee_number) for item in consult} == {("internal", "102")}
     assert run.of("102")[-1].name == "CallInfoChanged"
     assert run.of("102")[-1].caller_number == CUSTOMER
 
