@@ -64,10 +64,18 @@ class Consultations(LegLifecycle):
                 or orig.consult is not None
                 or orig.consult_of is not None
                 or not orig.peers
+                or any(channel.unique_id in other.targets for other in self._consults)
             ):
                 continue
+            # It moved here from a bridge where its party still is (not: someone joined it).
+            before = self._bridges.get(channel.last_bridge or "", set())
             others = [m for m in members if m is not channel]
-            if others and not any(self._leads_to(m, orig, channel) for m in others):
+            if (
+                others
+                and channel.last_bridge != channel.bridge
+                and before & orig.peers
+                and not any(self._leads_to(m, orig, channel) for m in others)
+            ):
                 events += self._open_consult(orig, channel, others)
         return events
 
@@ -169,7 +177,19 @@ class Consultations(LegLifecycle):
 
     def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
         channel = self._channels.get(fact.unique_id)
-        events = super()._hung_up(fact)
+        events: list[LineEvent] = []
+        consult = channel.leg if channel is not None else None
+        if (
+            consult is not None
+            and consult.borrowed
+            and is_live(consult)
+            and is_live(consult.consult_of)
+            and any(uid in self._channels for uid in consult.targets)
+        ):
+            # The operator hangs up during an Atxfer consultation: Asterisk (11 and 12+)
+            # completes the transfer; 12+ says so first (AttendedTransfer), 1.8/11 only after.
+            events += self._complete(consult.consult_of, consult)
+        events += super()._hung_up(fact)
         if channel is not None and self._consults:
             events += self._consult_hung_up(channel)
         return events
@@ -216,7 +236,6 @@ class Consultations(LegLifecycle):
             elif meets_party and orig.lent and uids & consult.channels:
                 # AMI Atxfer cancelled or failed: the operator's channel is back with the party.
                 events += self._end_consult(consult)
-                events += self._book.hold(orig, HoldSide.LINE, False)
         return events
 
     def _consult_hung_up(self, channel: Channel) -> list[LineEvent]:
@@ -243,13 +262,16 @@ class Consultations(LegLifecycle):
     def _complete(self, orig: Leg, consult: Leg) -> list[LineEvent]:
         """The original call's party now talks to the consulted side: the transfer is done."""
         party, target = orig.remote_hint, self._pinned_remote(consult)
+        consulted = consult.targets | consult.peers
         for leg in self._all_live_legs():
             if leg is orig or leg is consult:
                 continue
-            if leg.channels & (consult.targets | consult.peers):
+            if leg.channels & consulted:
                 leg.remote_hint, leg.pinned = party, True
+                leg.peers = set(orig.peers)
             elif leg.channels & orig.peers:
                 leg.remote_hint, leg.pinned = target, True
+                leg.peers = {uid for uid in consulted if uid in self._channels} - leg.channels
         events: list[LineEvent] = []
         self._unlink(consult)
         orig.transferred_to = target.number
@@ -276,7 +298,9 @@ class Consultations(LegLifecycle):
         disposition = Disposition.ANSWERED if consult.connected else self._unanswered(consult)
         self._unlink(consult)
         events = self._finish(consult, disposition)
-        if orig is not None and is_live(orig):
+        if orig is not None and is_live(orig) and channels:
+            # Asterisk held the party for the Atxfer and takes the operator back to it.
+            events += self._book.hold(orig, HoldSide.LINE, False)
             orig.lent = False
             for unique_id in channels:
                 channel = self._channels.get(unique_id)

@@ -257,11 +257,12 @@ class Handovers(Consultations):
         for other in involved:
             if not channel.has_linked_id:
                 self._join(other, channel)
-        events = self._consult_by_bridge(involved) if len(involved) > 1 else []
-        events += self._evaluate(involved)
-        if self._consults:
-            events += self._consult_bridged(involved)
-        return events
+        # Transfers completed and operators back first (before peers are re-derived: a
+        # returning operator must not "connect" its consultation), then new consultations.
+        events = self._consult_bridged(involved) if self._consults else []
+        if len(involved) > 1:
+            events += self._consult_by_bridge(involved)
+        return events + self._evaluate(involved)
 
     def _bridge_left(self, fact: BridgeLeft) -> list[LineEvent]:
         channel = self._get(fact.unique_id)

@@ -140,6 +140,8 @@ class ChannelRegistry:
             or root.created_state is ChannelState.RING
         ):
             return
+        if root.local_half == 1 and self._placed_by_busy_line(root):
+            return
         number = root.connected.number
         for other in self._channels.values():
             if other.waiting_in_queue and number and other.caller.number == number:
@@ -148,6 +150,24 @@ class ChannelRegistry:
                 self._join(other, root)
                 return
         root.originated = True
+
+    def _placed_by_busy_line(self, local: Channel) -> bool:
+        """Asterisk 1.8/11 Atxfer: the ``Local`` channel the feature code requests for the
+        consultation shows no Dial from the operator, only the operator's caller ID while
+        their call is connected. That operator placed it: same call, not an Originate (its
+        root stays the Local channel, as on 12+ where no Dial leads to it either)."""
+        line = local.caller.number
+        if not self.lines.is_line_number(line):
+            return False
+        for leg in self._book.live.get(line or "", ()):
+            if not leg.connected:
+                continue
+            for unique_id in leg.channels:
+                channel = self._channels.get(unique_id)
+                if channel is not None and not channel.is_local:
+                    self._join(channel, local)
+                    return True
+        return False
 
     def _peers(self, channel: Channel) -> set[str]:
         """Channels bridged with ``channel``, looking through Local pairs to the far side."""
@@ -176,6 +196,7 @@ class ChannelRegistry:
         if bridge is None:
             return
         channel.bridge = None
+        channel.last_bridge = bridge
         members = self._bridges.get(bridge)
         if members is not None:
             members.discard(channel.unique_id)

@@ -28,6 +28,7 @@ class Channel:
         "dialer",
         "exten",
         "has_linked_id",
+        "last_bridge",
         "last_seen",
         "leg",
         "line",
@@ -74,6 +75,7 @@ class Channel:
         self.originated = False
         self.answered = state is ChannelState.UP
         self.bridge: str | None = None
+        self.last_bridge: str | None = None  # the bridge it left last (who it was with)
         self.leg: Leg | None = None
         self.partner: str | None = None
         self.queue: str | None = None
