@@ -79,6 +79,11 @@ class Handovers(Consultations):
         leg = channel.leg
         if leg is None or leg.finished or leg.direction is Direction.OUTGOING:
             return []
+        if leg.direction is Direction.INTERNAL and any(
+            (dest := self._channels.get(uid)) is not None and dest.line is not None
+            for uid in channel.dialed
+        ):
+            return []  # click-to-call to a colleague: internal, as the dial already said
         leg.direction = Direction.OUTGOING
         return self._book.refresh(leg, force=True)
 

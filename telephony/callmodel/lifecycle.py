@@ -56,7 +56,7 @@ class LegLifecycle(ChannelRegistry):
         if is_callee:
             self._infer_legacy_origin(root)
             root = self._root(channel)
-        originated = is_callee and (channel.originated or root.originated)
+        originated = is_callee and self._rings_for_originate(channel)
         if originated and any(legs for legs in self._parked.values()):
             parked_lines = {leg.line for legs in self._parked.values() for leg in legs}
             if line in parked_lines:
@@ -119,10 +119,28 @@ class LegLifecycle(ChannelRegistry):
         leg = channel.leg
         if leg is None or leg.finished or leg.connected:
             return []
-        if leg.is_callee and (channel.originated or self._root(channel).originated):
+        if leg.is_callee and self._rings_for_originate(channel):
             # The operator picked up an Originate (click-to-call): nobody else is there yet.
             return []
         return self._connect(leg)
+
+    def _rings_for_originate(self, channel: Channel) -> bool:
+        """True for the operator's own phone ringing for an Originate (click-to-call): the
+        originated channel itself, or the device a ``Local`` Originate reached. Not a
+        colleague the answered phone then dials (that call is internal on both lines)."""
+        current, seen = channel, {channel.unique_id}
+        while not current.originated:
+            step = current.dialer
+            if step is None and current.local_half == 2:
+                step = current.partner
+            nxt = self._channels.get(step) if step else None
+            if nxt is None or nxt.unique_id in seen:
+                return False
+            if not nxt.is_local:
+                return False  # a real device (the operator's answered phone) dialled this one
+            seen.add(nxt.unique_id)
+            current = nxt
+        return True
 
     def _connect(self, leg: Leg) -> list[LineEvent]:
         events = self._book.connect(leg)
@@ -136,6 +154,8 @@ class LegLifecycle(ChannelRegistry):
                     and other.is_callee
                     and not other.connected
                     and other.root_id == leg.root_id
+                    # The dialling side itself (an Originate's first leg) is not a rival.
+                    and other.root_id not in other.channels
                 ):
                     # Ring-all queue or ring group: one answered, the others stop at once.
                     events += self._finish(
@@ -272,10 +292,18 @@ class LegLifecycle(ChannelRegistry):
             status = leg.last_dial_status
             if status == "BUSY" or cause == _CAUSE_BUSY:
                 return Disposition.BUSY
-            if status in _UNREACHABLE or cause in _FAILURE_CAUSES:
+            if status in _UNREACHABLE:
+                return Disposition.FAILED
+            if status == "CANCEL" or self._caller_gone(leg):
+                # The caller gave up while this phone rang: missed, whatever the cause
+                # (chan_sip/PJSIP may say 127 Interworking on a CANCEL).
+                return Disposition.MISSED
+            if cause in _FAILURE_CAUSES:
                 return Disposition.FAILED
             return Disposition.MISSED
         status = leg.out_dial_status
+        if status == "CANCEL":
+            return Disposition.CANCELLED  # the operator gave up, whatever the cause
         if status == "BUSY" or cause == _CAUSE_BUSY:
             return Disposition.BUSY
         if status == "NOANSWER":
@@ -283,6 +311,10 @@ class LegLifecycle(ChannelRegistry):
         if status in _UNREACHABLE or cause in _FAILURE_CAUSES:
             return Disposition.FAILED
         return Disposition.CANCELLED
+
+    def _caller_gone(self, leg: Leg) -> bool:
+        """The channel that rang this leg (its root) hung up already."""
+        return leg.root_id is not None and leg.root_id not in self._channels
 
     def _vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
         events: list[LineEvent] = []

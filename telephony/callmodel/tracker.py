@@ -39,6 +39,7 @@ from .facts import (
     LocalPaired,
     Masqueraded,
     MemberPaused,
+    MusicChanged,
     Originated,
     Parked,
     Party,
@@ -109,6 +110,7 @@ class CallTracker(Handovers):
             ChannelListed: self._listed_channel,
             ChannelListCompleted: self._list_completed,
             MemberPaused: self._member_paused,
+            MusicChanged: self._music_changed,
         }
 
     def apply(self, fact: AnyFact) -> list[LineEvent]:
@@ -259,12 +261,15 @@ class CallTracker(Handovers):
             leg = caller.leg
             if leg is not None and not leg.finished:
                 number = dest.caller.number or (fact.dial_string or "").rpartition("/")[2] or None
-                leg.remote_hint = Party(number, dest.caller.name) if number else leg.remote_hint
-                if (
-                    dest.line is not None
-                    and leg.direction is Direction.OUTGOING
-                    and not leg.is_callee
-                ):
+                dialled = caller.exten if caller.exten not in (None, "s") else None
+                if not leg.is_callee and dialled and number != dialled:
+                    # What the operator dialled reached other phones (ring or hunt group,
+                    # follow-me): the call stays named by the number they dialled.
+                    leg.remote_hint, leg.pinned = Party(dialled), True
+                elif number:
+                    leg.remote_hint = Party(number, dest.caller.name)
+                if dest.line is not None and leg.direction is Direction.OUTGOING:
+                    # The line placed (or picked up an Originate for) a call to a colleague.
                     leg.direction = Direction.INTERNAL
                 events += self._book.refresh(leg)
         events += self._start_leg(dest, is_callee=True)
@@ -308,6 +313,25 @@ class CallTracker(Handovers):
             events += self._book.hold(leg, HoldSide.REMOTE, fact.on_hold)
         return events
 
+    def _music_changed(self, fact: MusicChanged) -> list[LineEvent]:
+        """Music on hold as hold, for phones that send no ``Hold`` (Asterisk 11 chan_sip with
+        some phones): music to the operator's party is the operator's hold, music to the
+        operator's own channel the party's. Never a queue's music (the caller waits, nobody
+        is connected), and never during a consultation (its hold is the consultation's).
+        Counted once with any ``Hold`` of the same side (see ``LegBook.hold``)."""
+        channel = self._get(fact.unique_id)
+        if channel is None or channel.waiting_in_queue:
+            return []
+        events: list[LineEvent] = []
+        for leg in self._all_live_legs():
+            if not leg.connected or leg.consult is not None or leg.consult_of is not None:
+                continue
+            if channel.unique_id in leg.channels:
+                events += self._book.hold(leg, HoldSide.REMOTE, fact.playing)
+            elif channel.unique_id in leg.peers:
+                events += self._book.hold(leg, HoldSide.LINE, fact.playing)
+        return events
+
     def _queue_joined(self, fact: QueueJoined) -> list[LineEvent]:
         channel = self._get(fact.unique_id)
         if channel is not None:
@@ -332,9 +356,20 @@ class CallTracker(Handovers):
             dest.dialer = dest.dialer or caller.unique_id
             caller.dialed.add(dest.unique_id)
             self._join(caller, dest)
-        if is_live(dest.leg):
-            dest.leg.queue = fact.queue
-        return []
+        leg = dest.leg
+        if not is_live(leg) or leg.queue == fact.queue:
+            return []
+        leg.queue = fact.queue
+        if leg.is_callee and leg.direction is Direction.OUTGOING:
+            # 1.8/11 shows no Dial to a queue member: a member that rang before the queue
+            # said so was taken for an Originate. The queue's caller called it.
+            dest.originated = False
+            leg.direction = Direction.INCOMING
+            if caller is not None:
+                leg.remote_hint = caller.caller
+                if caller.line is not None:
+                    leg.direction = Direction.INTERNAL
+        return self._book.refresh(leg, force=True)
 
     def _local_paired(self, fact: LocalPaired) -> list[LineEvent]:
         one, two = self._get(fact.one_id), self._get(fact.two_id)
