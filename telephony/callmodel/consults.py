@@ -192,6 +192,9 @@ class Consultations(LegLifecycle):
         events += super()._hung_up(fact)
         if channel is not None and self._consults:
             events += self._consult_hung_up(channel)
+            for finished in [c for c in self._consults if c.finished]:
+                # Ended on its own (its channel hung up): no transfer; forget the pair.
+                self._unlink(finished)
         return events
 
     def _consult_dialed(self, caller: Channel, dest: Channel) -> None:

@@ -535,3 +535,31 @@ def test_operator_to_operator_transfer_leaves_the_two_ends_naming_each_other() -
     assert (records["103"].caller_number, records["103"].callee_number) == ("101", "103")
     assert records["102"].disposition == Disposition.TRANSFERRED
     assert records["102"].caller_number == "101"
+
+
+def test_second_call_ended_without_transfer_leaves_the_first_one_as_it_was() -> None:
+    # The phone holds the customer, calls 102, hangs that call up and resumes.
+    run = Run()
+    inbound_12(run)
+    answer_12(run)
+    run.feed(
+        event("Hold", **channel("PJSIP/101-0002", "o1", "c1", "Up", "101")),
+        event("Newchannel", **channel("PJSIP/101-0010", "o2", "o2", "Ring", "101", exten="102")),
+        event("Newchannel", **channel("PJSIP/102-0011", "p2", "o2", "Down", "102")),
+        event("DialBegin", Uniqueid="o2", DestUniqueid="p2", DestChannel="PJSIP/102-0011"),
+        event(
+            "Newstate", **channel("PJSIP/102-0011", "p2", "o2", "Ringing", "102", connected="101")
+        ),
+        event("DialEnd", Uniqueid="o2", DestUniqueid="p2", DialStatus="CANCEL"),
+        event("Hangup", Uniqueid="p2", Channel="PJSIP/102-0011", Cause="127"),
+        event("Hangup", Uniqueid="o2", Channel="PJSIP/101-0010", Cause="16"),
+        event("Unhold", **channel("PJSIP/101-0002", "o1", "c1", "Up", "101")),
+        at=1010.0,
+    )
+    calls = calls_of(run, "101")
+    assert (names(calls["o2"])[-1], calls["o2"][-1].disposition) == ("RingFinished", "cancelled")
+    assert run.of("102")[-1].disposition == Disposition.MISSED
+    assert names(calls["c1"])[-1] == "EndHoldAction"
+    assert calls["c1"][-1].features & Feature.CAN_MAKE_CONSULT_CALL
+    assert not calls["c1"][-1].features & Feature.CAN_COMPLETE_TRANSFER
+    assert run.tracker.live_keys() == {("c1", "101")}
