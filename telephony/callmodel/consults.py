@@ -68,7 +68,7 @@ class Consultations(LegLifecycle):
             ):
                 continue
             # It moved here from a bridge where its party still is (not: someone joined it).
-            before = self._bridges.get(channel.last_bridge or "", set())
+            before = self.registry.bridges.get(channel.last_bridge or "", set())
             others = [m for m in members if m is not channel]
             if (
                 others
@@ -84,11 +84,11 @@ class Consultations(LegLifecycle):
         or the channel that dialled ``channel`` (the bridge that connects it, not a new call).
         """
         reach = {member.unique_id}
-        partner = self._channels.get(member.partner) if member.partner else None
+        partner = self.registry.channels.get(member.partner) if member.partner else None
         if partner is not None:
             reach.add(partner.unique_id)
             if partner.bridge is not None:
-                reach |= self._bridges.get(partner.bridge, set())
+                reach |= self.registry.bridges.get(partner.bridge, set())
         return bool(reach & orig.peers) or channel.dialer in reach
 
     def _open_consult(self, orig: Leg, channel: Channel, others: list[Channel]) -> list[LineEvent]:
@@ -100,7 +100,7 @@ class Consultations(LegLifecycle):
         count = call.attempts.get(orig.line, 0) + 1
         call.attempts[orig.line] = count
         target = self._target_party(others)
-        internal = self.lines.is_line_number(target.number)
+        internal = self.registry.lines.is_line_number(target.number)
         consult = Leg(
             call, f"{call.call_id}:{count}", orig.line,
             direction=Direction.INTERNAL if internal else Direction.OUTGOING, is_callee=False,
@@ -159,7 +159,7 @@ class Consultations(LegLifecycle):
         """The consulted side: the first channels, their ``Local`` partners, whom they dial."""
         stack = list(consult.targets)
         while stack:
-            channel = self._channels.get(stack.pop())
+            channel = self.registry.channels.get(stack.pop())
             if channel is None:
                 continue
             for unique_id in (channel.partner, *channel.dialed):
@@ -176,7 +176,7 @@ class Consultations(LegLifecycle):
         return events
 
     def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
-        channel = self._channels.get(fact.unique_id)
+        channel = self.registry.channels.get(fact.unique_id)
         events: list[LineEvent] = []
         consult = channel.leg if channel is not None else None
         if (
@@ -184,7 +184,7 @@ class Consultations(LegLifecycle):
             and consult.borrowed
             and is_live(consult)
             and is_live(consult.consult_of)
-            and any(uid in self._channels for uid in consult.targets)
+            and any(uid in self.registry.channels for uid in consult.targets)
         ):
             # The operator hangs up during an Atxfer consultation: Asterisk (11 and 12+)
             # completes the transfer; 12+ says so first (AttendedTransfer), 1.8/11 only after.
@@ -248,14 +248,17 @@ class Consultations(LegLifecycle):
             orig = consult.consult_of
             if orig is not None and not orig.finished and channel.unique_id in orig.peers:
                 orig.peers.discard(channel.unique_id)
-                if not any(uid in self._channels for uid in orig.peers) and not orig.channels:
+                if (
+                    not any(uid in self.registry.channels for uid in orig.peers)
+                    and not orig.channels
+                ):
                     # The customer hung up while the operator consulted: the original call is
                     # over for them, the consultation goes on.
                     events += self._finish(orig, Disposition.ANSWERED)
             if (
                 consult.borrowed
                 and not consult.finished
-                and not any(uid in self._channels for uid in consult.targets)
+                and not any(uid in self.registry.channels for uid in consult.targets)
             ):
                 events += self._end_consult(consult)
         return events
@@ -266,7 +269,7 @@ class Consultations(LegLifecycle):
         """The original call's party now talks to the consulted side: the transfer is done."""
         party, target = orig.remote_hint, self._pinned_remote(consult)
         consulted = consult.targets | consult.peers
-        for leg in self._all_live_legs():
+        for leg in self.registry.all_live_legs():
             if leg is orig or leg is consult:
                 continue
             if leg.channels & consulted:
@@ -274,7 +277,9 @@ class Consultations(LegLifecycle):
                 leg.peers = set(orig.peers)
             elif leg.channels & orig.peers:
                 leg.remote_hint, leg.pinned = target, True
-                leg.peers = {uid for uid in consulted if uid in self._channels} - leg.channels
+                leg.peers = {
+                    uid for uid in consulted if uid in self.registry.channels
+                } - leg.channels
         events: list[LineEvent] = []
         self._unlink(consult)
         orig.transferred_to = target.number
@@ -285,7 +290,7 @@ class Consultations(LegLifecycle):
         events += self._finish(orig, Disposition.TRANSFERRED)
         disposition = Disposition.ANSWERED if consult.connected else Disposition.TRANSFERRED
         events += self._finish(consult, disposition)
-        for leg in self._all_live_legs():
+        for leg in self.registry.all_live_legs():
             if leg.pinned:
                 events += self._book.refresh(leg)
         return events
@@ -306,7 +311,7 @@ class Consultations(LegLifecycle):
             events += self._book.hold(orig, HoldSide.LINE, False)
             orig.lent = False
             for unique_id in channels:
-                channel = self._channels.get(unique_id)
+                channel = self.registry.channels.get(unique_id)
                 if channel is not None:
                     channel.leg = orig
                     orig.channels.add(unique_id)

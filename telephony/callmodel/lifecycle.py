@@ -1,5 +1,6 @@
 """Leg lifecycle rules: when a line's leg starts, connects and finishes, and with what
-disposition. Builds on the channel registry; knows no AMI header names.
+disposition. Owns the leg book and the channel registry (parts with their own state);
+knows no AMI header names.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ class _Pending:
         self.released = False
 
 
-class LegLifecycle(ChannelRegistry):
+class LegLifecycle:
     """Starts, connects and finishes legs; holds back records that may yet be transfers."""
 
     def __init__(self, lines: LineMatcher | Iterable[str] | None, connector: str) -> None:
-        super().__init__(lines)
         self._book = LegBook(connector, self._remote)
+        #: The channels, calls and bridges: a part of its own, given the book's clock.
+        self.registry = ChannelRegistry(lines, self._book)
         self._parked: dict[str, list[Leg]] = {}
         self._awaiting: dict[str, list[_Pending]] = {}
         self._forced: Disposition | None = None
@@ -52,10 +54,10 @@ class LegLifecycle(ChannelRegistry):
             existing.channels.add(channel.unique_id)
             channel.leg = existing
             return []
-        root = self._root(channel)
+        root = self.registry.root(channel)
         if is_callee:
-            self._infer_legacy_origin(root)
-            root = self._root(channel)
+            self.registry.infer_legacy_origin(root)
+            root = self.registry.root(channel)
         originated = is_callee and self._rings_for_originate(channel)
         if originated and any(legs for legs in self._parked.values()):
             parked_lines = {leg.line for legs in self._parked.values() for leg in legs}
@@ -69,13 +71,13 @@ class LegLifecycle(ChannelRegistry):
         if not is_callee:
             exten = channel.exten if channel.exten not in (None, "s") else None
             hint = Party(exten) if exten else NOBODY
-            internal = self.lines.is_line_number(exten)
+            internal = self.registry.lines.is_line_number(exten)
         elif originated:
             hint, internal = NOBODY, False
         else:
             hint = root.caller if root is not channel else NOBODY
             internal = root.line is not None and root is not channel
-            internal = internal or self.lines.is_line_number(
+            internal = internal or self.registry.lines.is_line_number(
                 channel.connected.number or hint.number
             )
         direction = (
@@ -101,7 +103,7 @@ class LegLifecycle(ChannelRegistry):
         hint = leg.remote_hint
         best: Party = NOBODY
         for unique_id in leg.channels:
-            channel = self._channels.get(unique_id)
+            channel = self.registry.channels.get(unique_id)
             if channel is None:
                 continue
             party = channel.connected
@@ -133,7 +135,7 @@ class LegLifecycle(ChannelRegistry):
             step = current.dialer
             if step is None and current.local_half == 2:
                 step = current.partner
-            nxt = self._channels.get(step) if step else None
+            nxt = self.registry.channels.get(step) if step else None
             if nxt is None or nxt.unique_id in seen:
                 return False
             if not nxt.is_local:
@@ -179,7 +181,7 @@ class LegLifecycle(ChannelRegistry):
         if not events:
             return events
         for unique_id in leg.channels:
-            channel = self._channels.get(unique_id)
+            channel = self.registry.channels.get(unique_id)
             if channel is not None and channel.leg is leg:
                 channel.leg = None
         leg.channels.clear()
@@ -189,7 +191,7 @@ class LegLifecycle(ChannelRegistry):
                 if not legs:
                     del self._parked[parkee]
         pending = _Pending(self._book.record(leg))
-        partners = [uid for uid in leg.peers if uid in self._channels] if hold_back else []
+        partners = [uid for uid in leg.peers if uid in self.registry.channels] if hold_back else []
         if partners and disposition is Disposition.ANSWERED and self._forced is None:
             for unique_id in partners:
                 self._awaiting.setdefault(unique_id, []).append(pending)
@@ -212,7 +214,7 @@ class LegLifecycle(ChannelRegistry):
         legs: list[Leg] = []
         for channel in channels:
             for unique_id in channel.call.channels:
-                member = self._channels.get(unique_id)
+                member = self.registry.channels.get(unique_id)
                 if member is not None and is_live(member.leg) and member.leg not in legs:
                     legs.append(member.leg)
             if is_live(channel.leg) and channel.leg not in legs:
@@ -220,9 +222,9 @@ class LegLifecycle(ChannelRegistry):
         for leg in legs:
             peers: set[str] = set()
             for unique_id in leg.channels:
-                member = self._channels.get(unique_id)
+                member = self.registry.channels.get(unique_id)
                 if member is not None:
-                    peers |= self._peers(member)
+                    peers |= self.registry.peers(member)
             peers -= leg.channels
             if not peers:
                 continue
@@ -237,12 +239,12 @@ class LegLifecycle(ChannelRegistry):
         return events
 
     def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
-        channel = self._channels.pop(fact.unique_id, None)
+        channel = self.registry.channels.pop(fact.unique_id, None)
         if channel is None:
             return []
-        if self._by_name.get(channel.name) == channel.unique_id:
-            del self._by_name[channel.name]
-        self._leave_bridge(channel)
+        if self.registry.by_name.get(channel.name) == channel.unique_id:
+            del self.registry.by_name[channel.name]
+        self.registry.leave_bridge(channel)
         events: list[LineEvent] = []
         leg = channel.leg
         if leg is not None and not leg.finished:
@@ -264,9 +266,9 @@ class LegLifecycle(ChannelRegistry):
             self._release(pending)
         call = channel.call
         call.channels.discard(channel.unique_id)
-        if not call.channels and self._calls.get(call.key) is call:
-            del self._calls[call.key]
-            self.finished_calls += 1
+        if not call.channels and self.registry.calls.get(call.key) is call:
+            del self.registry.calls[call.key]
+            self.registry.finished_calls += 1
             for orphan in list(call.legs):
                 if not orphan.channels and orphan.parked_on is None:
                     disposition = Disposition.ANSWERED if orphan.connected else Disposition.FAILED
@@ -275,11 +277,11 @@ class LegLifecycle(ChannelRegistry):
 
     def _adopt_local_far_side(self, leg: Leg, local: Channel) -> None:
         """Local optimisation: the device the Local pair reached takes over the leg."""
-        partner = self._channels.get(local.partner) if local.partner else None
+        partner = self.registry.channels.get(local.partner) if local.partner else None
         if partner is None:
             return
         for unique_id in partner.dialed:
-            far = self._channels.get(unique_id)
+            far = self.registry.channels.get(unique_id)
             if far is not None and far.leg is None and not far.is_local:
                 far.leg = leg
                 leg.channels.add(unique_id)
@@ -314,7 +316,7 @@ class LegLifecycle(ChannelRegistry):
 
     def _caller_gone(self, leg: Leg) -> bool:
         """The channel that rang this leg (its root) hung up already."""
-        return leg.root_id is not None and leg.root_id not in self._channels
+        return leg.root_id is not None and leg.root_id not in self.registry.channels
 
     def _vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
         events: list[LineEvent] = []

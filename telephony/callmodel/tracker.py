@@ -2,7 +2,10 @@
 and no clock: time comes from the facts (or from ``sweep(now)``).
 
 Channels are keyed by Uniqueid and grouped into calls by Linkedid (12+) or by their
-Dial/Bridge/Local family (1.8/11). Each line gets one leg per call (``state.Leg``).
+Dial/Bridge/Local family (1.8/11). Each line gets one leg per call (``state.Leg``), and a
+second one while it consults (``consults.py``). Parts with their own state: the channel
+registry (``registry.py``) and the leg book (``legs.py``); the rules still come as a chain
+(lifecycle -> consultations -> handovers -> this dispatcher by fact type).
 """
 
 from __future__ import annotations
@@ -113,6 +116,22 @@ class CallTracker(Handovers):
             MusicChanged: self._music_changed,
         }
 
+    @property
+    def lines(self) -> LineMatcher:
+        return self.registry.lines
+
+    @property
+    def live_channels(self) -> int:
+        return len(self.registry.channels)
+
+    @property
+    def live_calls(self) -> int:
+        return len(self.registry.calls)
+
+    @property
+    def finished_calls(self) -> int:
+        return self.registry.finished_calls
+
     def apply(self, fact: AnyFact) -> list[LineEvent]:
         """Apply one fact; return the call events it causes, in order."""
         if fact.time is not None and (self._book.now is None or fact.time > self._book.now):
@@ -167,7 +186,9 @@ class CallTracker(Handovers):
 
     def _pick_channel(self, unique_ids: set[str]) -> str | None:
         """The name of the party's real channel: a phone or trunk before a Local half."""
-        channels = [self._channels[uid] for uid in unique_ids if uid in self._channels]
+        channels = [
+            self.registry.channels[uid] for uid in unique_ids if uid in self.registry.channels
+        ]
         channels.sort(key=lambda channel: (channel.is_local, channel.name))
         return channels[0].name if channels else None
 
@@ -182,14 +203,16 @@ class CallTracker(Handovers):
             return []
         limit = now - self.stale_after
         stale = [
-            c for c in self._channels.values() if c.last_seen is not None and c.last_seen < limit
+            c
+            for c in self.registry.channels.values()
+            if c.last_seen is not None and c.last_seen < limit
         ]
         return self._vanish(stale, Disposition.FAILED)
 
     def _created(self, fact: ChannelCreated) -> list[LineEvent]:
-        if fact.unique_id in self._channels or not fact.unique_id:
+        if fact.unique_id in self.registry.channels or not fact.unique_id:
             return []
-        channel = self._add_channel(
+        channel = self.registry.add_channel(
             unique_id=fact.unique_id,
             name=fact.channel,
             linked_id=fact.linked_id,
@@ -203,7 +226,7 @@ class CallTracker(Handovers):
         return []
 
     def _state_changed(self, fact: ChannelStateChanged) -> list[LineEvent]:
-        channel = self._get(fact.unique_id)
+        channel = self.registry.get(fact.unique_id)
         if channel is None:
             return []
         channel.state = fact.state
@@ -228,7 +251,7 @@ class CallTracker(Handovers):
         return events
 
     def _party_changed(self, fact: PartyChanged) -> list[LineEvent]:
-        channel = self._get(fact.unique_id)
+        channel = self.registry.get(fact.unique_id)
         if channel is None:
             return []
         if fact.caller is not None:
@@ -240,10 +263,10 @@ class CallTracker(Handovers):
         return []
 
     def _dial_began(self, fact: DialBegan) -> list[LineEvent]:
-        dest = self._get(fact.dest_id)
+        dest = self.registry.get(fact.dest_id)
         if dest is None:
             return []
-        caller = self._get(fact.caller_id)
+        caller = self.registry.get(fact.caller_id)
         events: list[LineEvent] = []
         if caller is None:
             if fact.caller_id is None:
@@ -252,7 +275,7 @@ class CallTracker(Handovers):
             dest.dialer = dest.dialer or caller.unique_id
             caller.dialed.add(dest.unique_id)
             dest.queue = dest.queue or caller.queue
-            self._join(caller, dest)
+            self.registry.join(caller, dest)
             if self._consults:
                 self._consult_dialed(caller, dest)
             if caller.awaiting_unpark:
@@ -278,11 +301,11 @@ class CallTracker(Handovers):
     def _dial_ended(self, fact: DialEnded) -> list[LineEvent]:
         status = fact.status
         events: list[LineEvent] = []
-        caller = self._get(fact.caller_id)
-        dests = [self._get(fact.dest_id)] if fact.dest_id else []
+        caller = self.registry.get(fact.caller_id)
+        dests = [self.registry.get(fact.dest_id)] if fact.dest_id else []
         if fact.dest_id is None and caller is not None:
             # Asterisk 11 Dial End names no destination: it ends every leg the Dial began.
-            dests = [self._channels.get(uid) for uid in caller.dialed]
+            dests = [self.registry.channels.get(uid) for uid in caller.dialed]
         for dest in dests:
             if dest is None or (fact.dest_id is None and dest.answered):
                 continue
@@ -301,13 +324,13 @@ class CallTracker(Handovers):
         return events
 
     def _hold_changed(self, fact: HoldChanged) -> list[LineEvent]:
-        channel = self._get(fact.unique_id)
+        channel = self.registry.get(fact.unique_id)
         if channel is None:
             return []
         if is_live(channel.leg):
             return self._book.hold(channel.leg, HoldSide.LINE, fact.on_hold)
         # The other party's phone held (its re-INVITE): the operator's leg shows it too.
-        legs = [leg for leg in self._all_live_legs() if channel.unique_id in leg.peers]
+        legs = [leg for leg in self.registry.all_live_legs() if channel.unique_id in leg.peers]
         events: list[LineEvent] = []
         for leg in legs:
             events += self._book.hold(leg, HoldSide.REMOTE, fact.on_hold)
@@ -319,11 +342,11 @@ class CallTracker(Handovers):
         operator's own channel the party's. Never a queue's music (the caller waits, nobody
         is connected), and never during a consultation (its hold is the consultation's).
         Counted once with any ``Hold`` of the same side (see ``LegBook.hold``)."""
-        channel = self._get(fact.unique_id)
+        channel = self.registry.get(fact.unique_id)
         if channel is None or channel.waiting_in_queue:
             return []
         events: list[LineEvent] = []
-        for leg in self._all_live_legs():
+        for leg in self.registry.all_live_legs():
             if not leg.connected or leg.consult is not None or leg.consult_of is not None:
                 continue
             if channel.unique_id in leg.channels:
@@ -333,7 +356,7 @@ class CallTracker(Handovers):
         return events
 
     def _queue_joined(self, fact: QueueJoined) -> list[LineEvent]:
-        channel = self._get(fact.unique_id)
+        channel = self.registry.get(fact.unique_id)
         if channel is not None:
             channel.queue = fact.queue
             channel.waiting_in_queue = True
@@ -341,21 +364,21 @@ class CallTracker(Handovers):
         return []
 
     def _queue_left(self, fact: QueueLeft) -> list[LineEvent]:
-        channel = self._get(fact.unique_id)
+        channel = self.registry.get(fact.unique_id)
         if channel is not None:
             channel.waiting_in_queue = False
         return []
 
     def _member_called(self, fact: QueueMemberCalled) -> list[LineEvent]:
-        caller = self._get(fact.caller_id)
-        dest = self._get(fact.dest_id) or self._named(fact.dest_channel)
+        caller = self.registry.get(fact.caller_id)
+        dest = self.registry.get(fact.dest_id) or self.registry.named(fact.dest_channel)
         if dest is None:
             return []
         dest.queue = fact.queue
         if caller is not None:
             dest.dialer = dest.dialer or caller.unique_id
             caller.dialed.add(dest.unique_id)
-            self._join(caller, dest)
+            self.registry.join(caller, dest)
         leg = dest.leg
         if not is_live(leg) or leg.queue == fact.queue:
             return []
@@ -372,15 +395,15 @@ class CallTracker(Handovers):
         return self._book.refresh(leg, force=True)
 
     def _local_paired(self, fact: LocalPaired) -> list[LineEvent]:
-        one, two = self._get(fact.one_id), self._get(fact.two_id)
+        one, two = self.registry.get(fact.one_id), self.registry.get(fact.two_id)
         if one is not None and two is not None:
-            self._pair(one, two)
+            self.registry.pair(one, two)
             if self._consults:
                 self._consult_paired(one, two)
         return []
 
     def _member_paused(self, fact: MemberPaused) -> list[LineEvent]:
-        line = self.lines.line_of(parse_dial_target(fact.interface))
+        line = self.registry.lines.line_of(parse_dial_target(fact.interface))
         if line is None:
             return []
         features, calls = self._line_features(line)
