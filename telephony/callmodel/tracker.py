@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .events import (
     AbonentBusy,
@@ -38,6 +38,7 @@ from .facts import (
     DialBegan,
     DialEnded,
     DialUnreachable,
+    Fact,
     HoldChanged,
     LocalPaired,
     Masqueraded,
@@ -58,6 +59,15 @@ from .handovers import Handovers
 from .legs import is_live
 from .lines import LineMatcher, parse_dial_target
 from .records import CallRecord
+
+F = TypeVar("F", bound=Fact)
+Handler = Callable[[F], list[LineEvent]]
+
+
+def _on(kind: type[F], handler: Handler[F]) -> tuple[type[Fact], Handler[Any]]:
+    """One dispatch entry; mypy rejects a handler that does not take ``kind``."""
+    return kind, handler
+
 
 #: A channel silent this long is taken for lost (its Hangup never reached us).
 DEFAULT_STALE_AFTER = 6 * 3600.0
@@ -89,32 +99,35 @@ class CallTracker(Handovers):
         self.stale_after = stale_after
         self._sweep_every = sweep_every
         self._facts = 0
-        self._handlers: dict[type[Any], Callable[[Any], list[LineEvent]]] = {
-            ChannelCreated: self._created,
-            ChannelStateChanged: self._state_changed,
-            PartyChanged: self._party_changed,
-            ChannelHungUp: self._hung_up,
-            DialBegan: self._dial_began,
-            DialEnded: self._dial_ended,
-            DialUnreachable: self._unreachable,
-            BridgeEntered: self._bridge_entered,
-            BridgeLeft: self._bridge_left,
-            HoldChanged: self._hold_changed,
-            TransferDone: self._transferred,
-            QueueJoined: self._queue_joined,
-            QueueLeft: self._queue_left,
-            QueueMemberCalled: self._member_called,
-            LocalPaired: self._local_paired,
-            Masqueraded: self._masqueraded,
-            Renamed: self._renamed,
-            Parked: self._parked_call,
-            Unparked: self._unparked_call,
-            Originated: self._originated,
-            ChannelListed: self._listed_channel,
-            ChannelListCompleted: self._list_completed,
-            MemberPaused: self._member_paused,
-            MusicChanged: self._music_changed,
-        }
+        # Typed dispatch: ``_on`` lets mypy check that each handler takes its fact type.
+        self._handlers: dict[type[Fact], Handler[Any]] = dict(
+            [
+                _on(ChannelCreated, self._created),
+                _on(ChannelStateChanged, self._state_changed),
+                _on(PartyChanged, self._party_changed),
+                _on(ChannelHungUp, self._hung_up),
+                _on(DialBegan, self._dial_began),
+                _on(DialEnded, self._dial_ended),
+                _on(DialUnreachable, self._unreachable),
+                _on(BridgeEntered, self._bridge_entered),
+                _on(BridgeLeft, self._bridge_left),
+                _on(HoldChanged, self._hold_changed),
+                _on(TransferDone, self._transferred),
+                _on(QueueJoined, self._queue_joined),
+                _on(QueueLeft, self._queue_left),
+                _on(QueueMemberCalled, self._member_called),
+                _on(LocalPaired, self._local_paired),
+                _on(Masqueraded, self._masqueraded),
+                _on(Renamed, self._renamed),
+                _on(Parked, self._parked_call),
+                _on(Unparked, self._unparked_call),
+                _on(Originated, self._originated),
+                _on(ChannelListed, self._listed_channel),
+                _on(ChannelListCompleted, self._list_completed),
+                _on(MemberPaused, self._member_paused),
+                _on(MusicChanged, self._music_changed),
+            ]
+        )
 
     @property
     def lines(self) -> LineMatcher:

@@ -664,3 +664,12 @@ def test_live_keys_name_the_calls_still_going_per_line() -> None:
     assert run.tracker.live_keys() == {("c1", "101"), ("c2", "102")}
     run.feed(event("Hangup", Uniqueid="o1", Channel="PJSIP/101-0002", Cause="16"))
     assert run.tracker.live_keys() == {("c2", "102")}
+
+
+def test_every_fact_type_has_a_handler() -> None:
+    # Dispatch is by type: a new fact without a handler would be a KeyError on real traffic.
+    from typing import get_args
+
+    from telephony.callmodel.facts import AnyFact
+
+    assert set(get_args(AnyFact)) == set(Run().tracker._handlers)
