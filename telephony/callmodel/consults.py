@@ -22,7 +22,7 @@ operator is back on the original call. Knows no AMI header names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from .events import (
     AbonentBusy,
@@ -34,24 +34,38 @@ from .events import (
     RingStarted,
     TransferKind,
 )
-from .facts import NOBODY, ChannelHungUp, Party
-from .legs import is_live
-from .lifecycle import LegLifecycle
-from .lines import LineMatcher
+from .facts import NOBODY, Party
+from .legs import LegBook, is_live
+from .registry import ChannelRegistry
 from .state import Channel, Leg
 
 
-class Consultations(LegLifecycle):
-    """Starts, follows and completes consultation calls (see the module docstring)."""
+class Consultations:
+    """Starts, follows and completes consultation calls (see the module docstring).
 
-    def __init__(self, lines: LineMatcher | Iterable[str] | None, connector: str) -> None:
-        super().__init__(lines, connector)
+    A part of the tracker with its own state (the live consultations); it reads and moves
+    channels through the registry, emits through the leg book, and finishes legs with the
+    lifecycle's ``finish`` and ``unanswered`` rules, which it is given.
+    """
+
+    def __init__(
+        self,
+        registry: ChannelRegistry,
+        book: LegBook,
+        *,
+        finish: Callable[[Leg, Disposition], list[LineEvent]],
+        unanswered: Callable[[Leg], Disposition],
+    ) -> None:
+        self.registry = registry
+        self._book = book
+        self._finish = finish
+        self._unanswered = unanswered
         #: Live consultation legs; empty in the common case, so the hooks cost nothing.
-        self._consults: list[Leg] = []
+        self.live: list[Leg] = []
 
     # -- start -----------------------------------------------------------------------------
 
-    def _consult_by_bridge(self, members: list[Channel]) -> list[LineEvent]:
+    def by_bridge(self, members: list[Channel]) -> list[LineEvent]:
         """A line's channel with a connected call sits in a bridge without that call's party."""
         events: list[LineEvent] = []
         for channel in members:
@@ -64,7 +78,7 @@ class Consultations(LegLifecycle):
                 or orig.consult is not None
                 or orig.consult_of is not None
                 or not orig.peers
-                or any(channel.unique_id in other.targets for other in self._consults)
+                or any(channel.unique_id in other.targets for other in self.live)
             ):
                 continue
             # It moved here from a bridge where its party still is (not: someone joined it).
@@ -136,7 +150,7 @@ class Consultations(LegLifecycle):
 
     def _link(self, orig: Leg, consult: Leg) -> None:
         orig.consult, consult.consult_of = consult, orig
-        self._consults.append(consult)
+        self.live.append(consult)
 
     def _pin(self, leg: Leg) -> None:
         """Keep the party shown now, whatever the channel's connected line says later."""
@@ -169,16 +183,14 @@ class Consultations(LegLifecycle):
 
     # -- hooks from the other handlers -----------------------------------------------------
 
-    def _start_leg(self, channel: Channel, *, is_callee: bool) -> list[LineEvent]:
-        events = super()._start_leg(channel, is_callee=is_callee)
-        if events and is_live(channel.leg) and len(self._book.live.get(channel.line or "", ())) > 1:
-            self._consult_by_new_call(channel.leg)
-        return events
+    def leg_started(self, leg: Leg) -> None:
+        """A line with another live call started this one: maybe its consultation."""
+        self._consult_by_new_call(leg)
 
-    def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
-        channel = self.registry.channels.get(fact.unique_id)
-        events: list[LineEvent] = []
-        consult = channel.leg if channel is not None else None
+    def before_hangup(self, channel: Channel) -> list[LineEvent]:
+        """The operator hangs up during an Atxfer consultation: Asterisk (11 and 12+)
+        completes the transfer; 12+ says so first (AttendedTransfer), 1.8/11 only after."""
+        consult = channel.leg
         if (
             consult is not None
             and consult.borrowed
@@ -186,56 +198,55 @@ class Consultations(LegLifecycle):
             and is_live(consult.consult_of)
             and any(uid in self.registry.channels for uid in consult.targets)
         ):
-            # The operator hangs up during an Atxfer consultation: Asterisk (11 and 12+)
-            # completes the transfer; 12+ says so first (AttendedTransfer), 1.8/11 only after.
-            events += self._complete(consult.consult_of, consult)
-        events += super()._hung_up(fact)
-        if channel is not None and self._consults:
-            events += self._consult_hung_up(channel)
-            for finished in [c for c in self._consults if c.finished]:
-                # Ended on its own (its channel hung up): no transfer; forget the pair.
-                self._unlink(finished)
+            return self.complete(consult.consult_of, consult)
+        return []
+
+    def after_hangup(self, channel: Channel) -> list[LineEvent]:
+        events = self._consult_hung_up(channel)
+        for finished in [c for c in self.live if c.finished]:
+            # Ended on its own (its channel hung up): no transfer; forget the pair.
+            self._unlink(finished)
         return events
 
-    def _consult_dialed(self, caller: Channel, dest: Channel) -> None:
-        for consult in self._consults:
+    def dialed(self, caller: Channel, dest: Channel) -> None:
+        for consult in self.live:
             if caller.unique_id in consult.targets:
                 consult.targets.add(dest.unique_id)
 
-    def _consult_paired(self, one: Channel, two: Channel) -> None:
-        for consult in self._consults:
+    def paired(self, one: Channel, two: Channel) -> None:
+        for consult in self.live:
             if one.unique_id in consult.targets or two.unique_id in consult.targets:
                 consult.targets |= {one.unique_id, two.unique_id}
 
-    def _consult_dial_ended(self, caller: Channel | None, status: str) -> list[LineEvent]:
+    def dial_ended(self, caller: Channel | None, status: str) -> list[LineEvent]:
         """The consulted side's own Dial ended (through a ``Local`` pair): the operator's."""
         if caller is None or not status or status == "ANSWER":
             return []
         events: list[LineEvent] = []
-        for consult in self._consults:
+        for consult in self.live:
             if caller.unique_id in consult.targets and not consult.connected:
                 consult.out_dial_status = status
                 if status == "BUSY":
                     events.append(self._book.emit(consult, AbonentBusy))
         return events
 
-    def _consult_renamed(self, old: str, new: str) -> None:
+    def renamed(self, old: str, new: str) -> None:
         """A masquerade: the heir channel carries on for the consulted side or the party."""
-        for consult in self._consults:
+        for consult in self.live:
             if old in consult.targets:
                 consult.targets.add(new)
 
-    def _consult_bridged(self, members: list[Channel]) -> list[LineEvent]:
+    def bridged(self, members: list[Channel]) -> list[LineEvent]:
         """After a bridge change: transfers completed, operators back on their call."""
         events: list[LineEvent] = []
         uids = {member.unique_id for member in members}
-        for consult in list(self._consults):
+        for consult in list(self.live):
             orig = consult.consult_of
             if orig is None or orig.finished:
                 continue
             meets_party = bool(uids & orig.peers)
             if meets_party and uids & (consult.targets | consult.peers):
-                events += self._complete(orig, consult)
+                events += self.complete(orig, consult)
             elif meets_party and orig.lent and uids & consult.channels:
                 # AMI Atxfer cancelled or failed: the operator's channel is back with the party.
                 events += self._end_consult(consult)
@@ -244,7 +255,7 @@ class Consultations(LegLifecycle):
     def _consult_hung_up(self, channel: Channel) -> list[LineEvent]:
         """A channel is gone: a consulted side or the waiting party may be over."""
         events: list[LineEvent] = []
-        for consult in list(self._consults):
+        for consult in list(self.live):
             orig = consult.consult_of
             if orig is not None and not orig.finished and channel.unique_id in orig.peers:
                 orig.peers.discard(channel.unique_id)
@@ -265,11 +276,11 @@ class Consultations(LegLifecycle):
 
     # -- end -------------------------------------------------------------------------------
 
-    def _complete(self, orig: Leg, consult: Leg) -> list[LineEvent]:
+    def complete(self, orig: Leg, consult: Leg) -> list[LineEvent]:
         """The original call's party now talks to the consulted side: the transfer is done."""
         party, target = orig.remote_hint, self._pinned_remote(consult)
         consulted = consult.targets | consult.peers
-        for leg in self.registry.all_live_legs():
+        for leg in self._book.live_legs():
             if leg is orig or leg is consult:
                 continue
             if leg.channels & consulted:
@@ -290,7 +301,7 @@ class Consultations(LegLifecycle):
         events += self._finish(orig, Disposition.TRANSFERRED)
         disposition = Disposition.ANSWERED if consult.connected else Disposition.TRANSFERRED
         events += self._finish(consult, disposition)
-        for leg in self.registry.all_live_legs():
+        for leg in self._book.live_legs():
             if leg.pinned:
                 events += self._book.refresh(leg)
         return events
@@ -321,5 +332,5 @@ class Consultations(LegLifecycle):
         orig = consult.consult_of
         if orig is not None and orig.consult is consult:
             orig.consult = None
-        if consult in self._consults:
-            self._consults.remove(consult)
+        if consult in self.live:
+            self.live.remove(consult)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .consults import Consultations
 from .events import CallTransferred, Direction, Disposition, HoldSide, LineEvent, TransferKind
 from .facts import (
     BridgeEntered,
@@ -25,11 +24,12 @@ from .facts import (
     Unparked,
 )
 from .legs import is_live
+from .lifecycle import LegLifecycle
 from .lines import LineMatcher, parse_channel, parse_dial_target
 from .state import Leg
 
 
-class Handovers(Consultations):
+class Handovers(LegLifecycle):
     """Handlers for the facts where a call changes hands or channels."""
 
     def __init__(self, lines: LineMatcher | Iterable[str] | None, connector: str) -> None:
@@ -108,7 +108,7 @@ class Handovers(Consultations):
                 orig, consult = (leg.consult_of, leg) if leg.consult_of else (leg, leg.consult)
                 if consult is not None and is_live(orig):
                     # The transferer's two calls meet: the consultation's transfer is done.
-                    return self._complete(orig, consult)
+                    return self.consults.complete(orig, consult)
         for leg in legs:
             events += self._hand_over(leg, target, kind)
         return events
@@ -167,8 +167,8 @@ class Handovers(Consultations):
                 leg.peers = (leg.peers - {old}) | {new}
             if leg.root_id == old:
                 leg.root_id = new
-        if self._consults:
-            self._consult_renamed(old, new)
+        if self.consults.live:
+            self.consults.renamed(old, new)
         if old in self._awaiting:
             self._awaiting.setdefault(new, []).extend(self._awaiting.pop(old))
         if old in self._parked:
@@ -275,9 +275,9 @@ class Handovers(Consultations):
                 self.registry.join(other, channel)
         # Transfers completed and operators back first (before peers are re-derived: a
         # returning operator must not "connect" its consultation), then new consultations.
-        events = self._consult_bridged(involved) if self._consults else []
+        events = self.consults.bridged(involved) if self.consults.live else []
         if len(involved) > 1:
-            events += self._consult_by_bridge(involved)
+            events += self.consults.by_bridge(involved)
         return events + self._evaluate(involved)
 
     def _bridge_left(self, fact: BridgeLeft) -> list[LineEvent]:

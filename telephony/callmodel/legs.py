@@ -73,6 +73,10 @@ class LegBook:
             return remote, leg.line_party
         return leg.line_party, remote
 
+    def live_legs(self) -> list[Leg]:
+        """Every leg not finished yet, on every line."""
+        return [leg for legs in self.live.values() for leg in legs]
+
     # -- transitions ---------------------------------------------------------------------
 
     def open(self, leg: Leg) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .consults import Consultations
 from .events import Direction, Disposition, HoldSide, LineEvent, RingStarted
 from .facts import NOBODY, ChannelHungUp, Party
 from .legs import LegBook, is_live, transferred
@@ -40,6 +41,10 @@ class LegLifecycle:
         self._book = LegBook(connector, self._remote)
         #: The channels, calls and bridges: a part of its own, given the book's clock.
         self.registry = ChannelRegistry(lines, self._book)
+        #: Consultation calls: a part of its own, finishing legs by this lifecycle's rules.
+        self.consults = Consultations(
+            self.registry, self._book, finish=self._finish, unanswered=self._unanswered
+        )
         self._parked: dict[str, list[Leg]] = {}
         self._awaiting: dict[str, list[_Pending]] = {}
         self._forced: Disposition | None = None
@@ -96,7 +101,10 @@ class LegLifecycle:
         leg.channels.add(channel.unique_id)
         channel.leg = leg
         self._book.open(leg)
-        return [self._book.emit(leg, RingStarted)]
+        events: list[LineEvent] = [self._book.emit(leg, RingStarted)]
+        if len(self._book.live.get(line, ())) > 1:
+            self.consults.leg_started(leg)
+        return events
 
     def _remote(self, leg: Leg) -> Party:
         """The other party: Asterisk's connected line of the leg's channel, else the hint."""
@@ -239,13 +247,16 @@ class LegLifecycle:
         return events
 
     def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
-        channel = self.registry.channels.pop(fact.unique_id, None)
+        channel = self.registry.channels.get(fact.unique_id)
         if channel is None:
             return []
+        events: list[LineEvent] = []
+        if self.consults.live:
+            events += self.consults.before_hangup(channel)
+        del self.registry.channels[fact.unique_id]
         if self.registry.by_name.get(channel.name) == channel.unique_id:
             del self.registry.by_name[channel.name]
         self.registry.leave_bridge(channel)
-        events: list[LineEvent] = []
         leg = channel.leg
         if leg is not None and not leg.finished:
             leg.channels.discard(channel.unique_id)
@@ -273,6 +284,8 @@ class LegLifecycle:
                 if not orphan.channels and orphan.parked_on is None:
                     disposition = Disposition.ANSWERED if orphan.connected else Disposition.FAILED
                     events += self._finish(orphan, disposition)
+        if self.consults.live:
+            events += self.consults.after_hangup(channel)
         return events
 
     def _adopt_local_far_side(self, leg: Leg, local: Channel) -> None:

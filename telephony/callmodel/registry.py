@@ -196,4 +196,4 @@ class ChannelRegistry:
                 self.holding_bridges.discard(bridge)
 
     def all_live_legs(self) -> list[Leg]:
-        return [leg for legs in self._book.live.values() for leg in legs]
+        return self._book.live_legs()

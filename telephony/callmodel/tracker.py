@@ -3,9 +3,10 @@ and no clock: time comes from the facts (or from ``sweep(now)``).
 
 Channels are keyed by Uniqueid and grouped into calls by Linkedid (12+) or by their
 Dial/Bridge/Local family (1.8/11). Each line gets one leg per call (``state.Leg``), and a
-second one while it consults (``consults.py``). Parts with their own state: the channel
-registry (``registry.py``) and the leg book (``legs.py``); the rules still come as a chain
-(lifecycle -> consultations -> handovers -> this dispatcher by fact type).
+second one while it consults. Parts with their own state: the channel registry
+(``registry.py``), the leg book (``legs.py``) and the consultations (``consults.py``); the
+rest of the rules still come as a chain
+(lifecycle -> handovers -> this dispatcher by fact type).
 """
 
 from __future__ import annotations
@@ -289,8 +290,8 @@ class CallTracker(Handovers):
             caller.dialed.add(dest.unique_id)
             dest.queue = dest.queue or caller.queue
             self.registry.join(caller, dest)
-            if self._consults:
-                self._consult_dialed(caller, dest)
+            if self.consults.live:
+                self.consults.dialed(caller, dest)
             if caller.awaiting_unpark:
                 caller.awaiting_unpark = False
                 events += self._start_leg(caller, is_callee=True)
@@ -328,8 +329,8 @@ class CallTracker(Handovers):
             if status == "ANSWER":
                 events += self._answered(dest)
         leg = caller.leg if caller is not None else None
-        if leg is None and self._consults:
-            events += self._consult_dial_ended(caller, status)
+        if leg is None and self.consults.live:
+            events += self.consults.dial_ended(caller, status)
         if leg is not None and not leg.finished and status and status != "ANSWER":
             leg.out_dial_status = status
             if status == "BUSY":
@@ -411,8 +412,8 @@ class CallTracker(Handovers):
         one, two = self.registry.get(fact.one_id), self.registry.get(fact.two_id)
         if one is not None and two is not None:
             self.registry.pair(one, two)
-            if self._consults:
-                self._consult_paired(one, two)
+            if self.consults.live:
+                self.consults.paired(one, two)
         return []
 
     def _member_paused(self, fact: MemberPaused) -> list[LineEvent]:
