@@ -4,8 +4,6 @@ offline targets, Originate results and the resync after a reconnect.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from .events import CallTransferred, Direction, Disposition, HoldSide, LineEvent, TransferKind
 from .facts import (
     BridgeEntered,
@@ -25,19 +23,26 @@ from .facts import (
 )
 from .legs import is_live
 from .lifecycle import LegLifecycle
-from .lines import LineMatcher, parse_channel, parse_dial_target
+from .lines import parse_channel, parse_dial_target
 from .state import Leg
 
 
-class Handovers(LegLifecycle):
-    """Handlers for the facts where a call changes hands or channels."""
+class Handovers:
+    """Handlers for the facts where a call changes hands or channels.
 
-    def __init__(self, lines: LineMatcher | Iterable[str] | None, connector: str) -> None:
-        super().__init__(lines, connector)
+    A part of the tracker: it works on the legs (and through them the registry, the book
+    and the consultations) it is given; its own state is the channel list in progress.
+    """
+
+    def __init__(self, legs: LegLifecycle) -> None:
+        self.legs = legs
+        self.registry = legs.registry
+        self.book = legs.book
+        self.consults = legs.consults
         #: Uniqueids seen in the channel list being received (None: no list in progress).
         self._listed: set[str] | None = None
 
-    def _unreachable(self, fact: DialUnreachable) -> list[LineEvent]:
+    def unreachable(self, fact: DialUnreachable) -> list[LineEvent]:
         caller = self.registry.get(fact.caller_id)
         if caller is None:
             return []
@@ -65,17 +70,17 @@ class Handovers(LegLifecycle):
                 self.registry.calls.pop(ghost.call.key, None)
                 ghost.call = caller.call
                 caller.call.channels.add(ghost.unique_id)
-            events += self._start_leg(ghost, is_callee=True)
+            events += self.legs.start_leg(ghost, is_callee=True)
             if is_live(ghost.leg):
                 ghost.leg.last_dial_status = fact.status
             hangup = ChannelHungUp(
                 time=fact.time, unique_id=ghost.unique_id, channel=ghost.name, cause=None,
                 cause_text=fact.status,
             )  # fmt: skip
-            events += self._hung_up(hangup)
+            events += self.legs.hung_up(hangup)
         return events
 
-    def _originated(self, fact: Originated) -> list[LineEvent]:
+    def originated(self, fact: Originated) -> list[LineEvent]:
         channel = self.registry.get(fact.unique_id) or self.registry.named(fact.channel)
         if channel is None or not fact.success:
             return []
@@ -89,9 +94,9 @@ class Handovers(LegLifecycle):
         ):
             return []  # click-to-call to a colleague: internal, as the dial already said
         leg.direction = Direction.OUTGOING
-        return self._book.refresh(leg, force=True)
+        return self.book.refresh(leg, force=True)
 
-    def _transferred(self, fact: TransferDone) -> list[LineEvent]:
+    def transferred(self, fact: TransferDone) -> list[LineEvent]:
         legs: list[Leg] = []
         for unique_id in (fact.transferer_id, fact.other_transferer_id):
             channel = self.registry.get(unique_id)
@@ -115,10 +120,10 @@ class Handovers(LegLifecycle):
 
     def _hand_over(self, leg: Leg, target: str | None, kind: TransferKind) -> list[LineEvent]:
         leg.transferred_to = target
-        event = self._book.emit(leg, CallTransferred, transferred_to=target, transfer_kind=kind)
-        return [event, *self._finish(leg, Disposition.TRANSFERRED)]
+        event = self.book.emit(leg, CallTransferred, transferred_to=target, transfer_kind=kind)
+        return [event, *self.legs.finish(leg, Disposition.TRANSFERRED)]
 
-    def _renamed(self, fact: Renamed) -> list[LineEvent]:
+    def renamed(self, fact: Renamed) -> list[LineEvent]:
         channel = self.registry.get(fact.unique_id)
         if channel is None:
             return []
@@ -128,7 +133,7 @@ class Handovers(LegLifecycle):
         self.registry.by_name[fact.new_channel] = channel.unique_id
         return []
 
-    def _masqueraded(self, fact: Masqueraded) -> list[LineEvent]:
+    def masqueraded(self, fact: Masqueraded) -> list[LineEvent]:
         """Asterisk 11: the new channel (``original``) carries on the live call of ``clone``,
         whose Uniqueid then hangs up as a zombie (captures README, fact 6)."""
         clone, heir = (
@@ -169,13 +174,13 @@ class Handovers(LegLifecycle):
                 leg.root_id = new
         if self.consults.live:
             self.consults.renamed(old, new)
-        if old in self._awaiting:
-            self._awaiting.setdefault(new, []).extend(self._awaiting.pop(old))
-        if old in self._parked:
-            self._parked.setdefault(new, []).extend(self._parked.pop(old))
+        if old in self.legs.awaiting:
+            self.legs.awaiting.setdefault(new, []).extend(self.legs.awaiting.pop(old))
+        if old in self.legs.parked:
+            self.legs.parked.setdefault(new, []).extend(self.legs.parked.pop(old))
         return []
 
-    def _parked_call(self, fact: Parked) -> list[LineEvent]:
+    def parked_call(self, fact: Parked) -> list[LineEvent]:
         """Hold by parking (Creatio's way): the parker's leg is held, not finished."""
         parkee = self.registry.get(fact.parkee_id)
         if parkee is None:
@@ -191,12 +196,12 @@ class Handovers(LegLifecycle):
         events: list[LineEvent] = []
         for leg in legs:
             leg.parked_on = parkee.unique_id
-            self._parked.setdefault(parkee.unique_id, []).append(leg)
-            events += self._book.hold(leg, HoldSide.LINE, True)
+            self.legs.parked.setdefault(parkee.unique_id, []).append(leg)
+            events += self.book.hold(leg, HoldSide.LINE, True)
         return events
 
-    def _unparked_call(self, fact: Unparked) -> list[LineEvent]:
-        legs = self._parked.pop(fact.parkee_id, [])
+    def unparked_call(self, fact: Unparked) -> list[LineEvent]:
+        legs = self.legs.parked.pop(fact.parkee_id, [])
         retriever = self.registry.get(fact.retriever_id) or self.registry.named(
             fact.retriever_channel
         )
@@ -209,7 +214,7 @@ class Handovers(LegLifecycle):
                 retriever.awaiting_unpark = False
                 retriever.leg = leg
                 leg.channels.add(retriever.unique_id)
-                events += self._book.hold(leg, HoldSide.LINE, False)
+                events += self.book.hold(leg, HoldSide.LINE, False)
                 continue
             target = None
             if retriever is not None:
@@ -217,7 +222,7 @@ class Handovers(LegLifecycle):
             events += self._hand_over(leg, target, TransferKind.PARK)
         return events
 
-    def _listed_channel(self, fact: ChannelListed) -> list[LineEvent]:
+    def listed_channel(self, fact: ChannelListed) -> list[LineEvent]:
         if self._listed is None:
             self._listed = set()
         self._listed.add(fact.unique_id)
@@ -234,30 +239,32 @@ class Handovers(LegLifecycle):
                 exten=None,
             )
             if fact.state in (ChannelState.RING, ChannelState.RINGING, ChannelState.UP):
-                events += self._start_leg(channel, is_callee=fact.state is not ChannelState.RING)
+                events += self.legs.start_leg(
+                    channel, is_callee=fact.state is not ChannelState.RING
+                )
                 if fact.state is ChannelState.UP and is_live(channel.leg):
-                    events += self._connect(channel.leg)
+                    events += self.legs.connect(channel.leg)
         else:
             channel.state = fact.state
         if fact.bridge_id:
-            events += self._bridge_entered(BridgeEntered(time=fact.time, unique_id=fact.unique_id,
+            events += self.bridge_entered(BridgeEntered(time=fact.time, unique_id=fact.unique_id,
                                                          bridge_id=fact.bridge_id))  # fmt: skip
         elif fact.bridged_id and fact.bridged_id in self.registry.channels:
             pair = sorted((fact.unique_id, fact.bridged_id))
             bridge = f"legacy:{pair[0]}|{pair[1]}"
             for unique_id in pair:
-                events += self._bridge_entered(
+                events += self.bridge_entered(
                     BridgeEntered(time=fact.time, unique_id=unique_id, bridge_id=bridge)
                 )
         return events
 
-    def _list_completed(self, fact: ChannelListCompleted) -> list[LineEvent]:
+    def list_completed(self, fact: ChannelListCompleted) -> list[LineEvent]:
         """After a reconnect: calls that vanished while we were away are finished."""
         listed, self._listed = self._listed or set(), None
         gone = [channel for uid, channel in self.registry.channels.items() if uid not in listed]
-        return self._vanish(gone, None)
+        return self.legs.vanish(gone, None)
 
-    def _bridge_entered(self, fact: BridgeEntered) -> list[LineEvent]:
+    def bridge_entered(self, fact: BridgeEntered) -> list[LineEvent]:
         channel = self.registry.get(fact.unique_id)
         if channel is None:
             return []
@@ -278,9 +285,9 @@ class Handovers(LegLifecycle):
         events = self.consults.bridged(involved) if self.consults.live else []
         if len(involved) > 1:
             events += self.consults.by_bridge(involved)
-        return events + self._evaluate(involved)
+        return events + self.legs.evaluate(involved)
 
-    def _bridge_left(self, fact: BridgeLeft) -> list[LineEvent]:
+    def bridge_left(self, fact: BridgeLeft) -> list[LineEvent]:
         channel = self.registry.get(fact.unique_id)
         if channel is not None and channel.bridge == fact.bridge_id:
             self.registry.leave_bridge(channel)

@@ -1,6 +1,6 @@
 """Leg lifecycle rules: when a line's leg starts, connects and finishes, and with what
-disposition. Owns the leg book and the channel registry (parts with their own state);
-knows no AMI header names.
+disposition. Owns the leg book, the channel registry and the consultations (parts with
+their own state) and gives the other parts its rules; knows no AMI header names.
 """
 
 from __future__ import annotations
@@ -38,18 +38,18 @@ class LegLifecycle:
     """Starts, connects and finishes legs; holds back records that may yet be transfers."""
 
     def __init__(self, lines: LineMatcher | Iterable[str] | None, connector: str) -> None:
-        self._book = LegBook(connector, self._remote)
+        self.book = LegBook(connector, self._remote)
         #: The channels, calls and bridges: a part of its own, given the book's clock.
-        self.registry = ChannelRegistry(lines, self._book)
+        self.registry = ChannelRegistry(lines, self.book)
         #: Consultation calls: a part of its own, finishing legs by this lifecycle's rules.
         self.consults = Consultations(
-            self.registry, self._book, finish=self._finish, unanswered=self._unanswered
+            self.registry, self.book, finish=self.finish, unanswered=self.unanswered
         )
-        self._parked: dict[str, list[Leg]] = {}
-        self._awaiting: dict[str, list[_Pending]] = {}
+        self.parked: dict[str, list[Leg]] = {}
+        self.awaiting: dict[str, list[_Pending]] = {}
         self._forced: Disposition | None = None
 
-    def _start_leg(self, channel: Channel, *, is_callee: bool) -> list[LineEvent]:
+    def start_leg(self, channel: Channel, *, is_callee: bool) -> list[LineEvent]:
         line = channel.line
         if line is None or is_live(channel.leg):
             return []
@@ -64,8 +64,8 @@ class LegLifecycle:
             self.registry.infer_legacy_origin(root)
             root = self.registry.root(channel)
         originated = is_callee and self._rings_for_originate(channel)
-        if originated and any(legs for legs in self._parked.values()):
-            parked_lines = {leg.line for legs in self._parked.values() for leg in legs}
+        if originated and any(legs for legs in self.parked.values()):
+            parked_lines = {leg.line for legs in self.parked.values() for leg in legs}
             if line in parked_lines:
                 # Hold by parking: this is probably the Originate that takes the call back.
                 channel.awaiting_unpark = True
@@ -95,14 +95,14 @@ class LegLifecycle:
         leg = Leg(
             call, call_id, line,
             direction=direction, is_callee=is_callee, line_party=line_party,
-            remote_hint=hint, root_id=root.unique_id, time=self._book.now,
+            remote_hint=hint, root_id=root.unique_id, time=self.book.now,
         )  # fmt: skip
         leg.queue = channel.queue or call.queue
         leg.channels.add(channel.unique_id)
         channel.leg = leg
-        self._book.open(leg)
-        events: list[LineEvent] = [self._book.emit(leg, RingStarted)]
-        if len(self._book.live.get(line, ())) > 1:
+        self.book.open(leg)
+        events: list[LineEvent] = [self.book.emit(leg, RingStarted)]
+        if len(self.book.live.get(line, ())) > 1:
             self.consults.leg_started(leg)
         return events
 
@@ -125,14 +125,14 @@ class LegLifecycle:
             return best
         return hint
 
-    def _answered(self, channel: Channel) -> list[LineEvent]:
+    def answered(self, channel: Channel) -> list[LineEvent]:
         leg = channel.leg
         if leg is None or leg.finished or leg.connected:
             return []
         if leg.is_callee and self._rings_for_originate(channel):
             # The operator picked up an Originate (click-to-call): nobody else is there yet.
             return []
-        return self._connect(leg)
+        return self.connect(leg)
 
     def _rings_for_originate(self, channel: Channel) -> bool:
         """True for the operator's own phone ringing for an Originate (click-to-call): the
@@ -152,8 +152,8 @@ class LegLifecycle:
             current = nxt
         return True
 
-    def _connect(self, leg: Leg) -> list[LineEvent]:
-        events = self._book.connect(leg)
+    def connect(self, leg: Leg) -> list[LineEvent]:
+        events = self.book.connect(leg)
         if not events:
             return events
         if leg.is_callee:
@@ -168,7 +168,7 @@ class LegLifecycle:
                     and other.root_id not in other.channels
                 ):
                     # Ring-all queue or ring group: one answered, the others stop at once.
-                    events += self._finish(
+                    events += self.finish(
                         other,
                         Disposition.ANSWERED_ELSEWHERE,
                         _CAUSE_ANSWERED_ELSEWHERE,
@@ -176,7 +176,7 @@ class LegLifecycle:
                     )
         return events
 
-    def _finish(
+    def finish(
         self,
         leg: Leg,
         disposition: Disposition,
@@ -185,7 +185,7 @@ class LegLifecycle:
         *,
         hold_back: bool = False,
     ) -> list[LineEvent]:
-        events = self._book.finish(leg, self._forced or disposition, cause, cause_text)
+        events = self.book.finish(leg, self._forced or disposition, cause, cause_text)
         if not events:
             return events
         for unique_id in leg.channels:
@@ -193,30 +193,30 @@ class LegLifecycle:
             if channel is not None and channel.leg is leg:
                 channel.leg = None
         leg.channels.clear()
-        for parkee, legs in list(self._parked.items()):
+        for parkee, legs in list(self.parked.items()):
             if leg in legs:
                 legs.remove(leg)
                 if not legs:
-                    del self._parked[parkee]
-        pending = _Pending(self._book.record(leg))
+                    del self.parked[parkee]
+        pending = _Pending(self.book.record(leg))
         partners = [uid for uid in leg.peers if uid in self.registry.channels] if hold_back else []
         if partners and disposition is Disposition.ANSWERED and self._forced is None:
             for unique_id in partners:
-                self._awaiting.setdefault(unique_id, []).append(pending)
+                self.awaiting.setdefault(unique_id, []).append(pending)
         else:
-            self._release(pending)
+            self.release(pending)
         return events
 
-    def _release(self, pending: _Pending, line: str | None = None) -> None:
+    def release(self, pending: _Pending, line: str | None = None) -> None:
         if pending.released:
             return
         pending.released = True
         record = pending.record
         if line is not None and line != record.line:
             record = transferred(record, line)
-        self._book.records.append(record)
+        self.book.records.append(record)
 
-    def _evaluate(self, channels: Iterable[Channel]) -> list[LineEvent]:
+    def evaluate(self, channels: Iterable[Channel]) -> list[LineEvent]:
         """Re-derive who each leg talks to after a bridge change; connect when real."""
         events: list[LineEvent] = []
         legs: list[Leg] = []
@@ -239,14 +239,14 @@ class LegLifecycle:
             leg.peers = peers
             if leg.parked_on in peers:
                 leg.parked_on = None
-                events += self._book.hold(leg, HoldSide.LINE, False)
-            events += self._connect(leg)
+                events += self.book.hold(leg, HoldSide.LINE, False)
+            events += self.connect(leg)
             for unique_id in peers:
-                for pending in self._awaiting.pop(unique_id, []):
-                    self._release(pending, leg.line)
+                for pending in self.awaiting.pop(unique_id, []):
+                    self.release(pending, leg.line)
         return events
 
-    def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
+    def hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
         channel = self.registry.channels.get(fact.unique_id)
         if channel is None:
             return []
@@ -265,16 +265,16 @@ class LegLifecycle:
             if not leg.channels and channel.is_local:
                 self._adopt_local_far_side(leg, channel)
             if not leg.channels and leg.parked_on is None:
-                disposition = Disposition.ANSWERED if leg.connected else self._unanswered(leg)
-                events += self._finish(
+                disposition = Disposition.ANSWERED if leg.connected else self.unanswered(leg)
+                events += self.finish(
                     leg, disposition, leg.hangup_cause, leg.hangup_cause_text, hold_back=True
                 )
-        for parked in self._parked.pop(channel.unique_id, []):
+        for parked in self.parked.pop(channel.unique_id, []):
             # The parked caller hung up (ParkedCallGiveUp): the held call is over.
             parked.parked_on = None
-            events += self._finish(parked, Disposition.ANSWERED, fact.cause, fact.cause_text)
-        for pending in self._awaiting.pop(channel.unique_id, []):
-            self._release(pending)
+            events += self.finish(parked, Disposition.ANSWERED, fact.cause, fact.cause_text)
+        for pending in self.awaiting.pop(channel.unique_id, []):
+            self.release(pending)
         call = channel.call
         call.channels.discard(channel.unique_id)
         if not call.channels and self.registry.calls.get(call.key) is call:
@@ -283,7 +283,7 @@ class LegLifecycle:
             for orphan in list(call.legs):
                 if not orphan.channels and orphan.parked_on is None:
                     disposition = Disposition.ANSWERED if orphan.connected else Disposition.FAILED
-                    events += self._finish(orphan, disposition)
+                    events += self.finish(orphan, disposition)
         if self.consults.live:
             events += self.consults.after_hangup(channel)
         return events
@@ -299,7 +299,7 @@ class LegLifecycle:
                 far.leg = leg
                 leg.channels.add(unique_id)
 
-    def _unanswered(self, leg: Leg) -> Disposition:
+    def unanswered(self, leg: Leg) -> Disposition:
         cause = leg.hangup_cause
         if cause == _CAUSE_ANSWERED_ELSEWHERE:
             return Disposition.ANSWERED_ELSEWHERE
@@ -331,16 +331,16 @@ class LegLifecycle:
         """The channel that rang this leg (its root) hung up already."""
         return leg.root_id is not None and leg.root_id not in self.registry.channels
 
-    def _vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
+    def vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
         events: list[LineEvent] = []
         self._forced = disposition
         try:
             for channel in channels:
                 fact = ChannelHungUp(
-                    time=self._book.now, unique_id=channel.unique_id, channel=channel.name,
+                    time=self.book.now, unique_id=channel.unique_id, channel=channel.name,
                     cause=None, cause_text=None,
                 )  # fmt: skip
-                events += self._hung_up(fact)
+                events += self.hung_up(fact)
         finally:
             self._forced = None
         return events

@@ -3,10 +3,12 @@ and no clock: time comes from the facts (or from ``sweep(now)``).
 
 Channels are keyed by Uniqueid and grouped into calls by Linkedid (12+) or by their
 Dial/Bridge/Local family (1.8/11). Each line gets one leg per call (``state.Leg``), and a
-second one while it consults. Parts with their own state: the channel registry
-(``registry.py``), the leg book (``legs.py``) and the consultations (``consults.py``); the
-rest of the rules still come as a chain
-(lifecycle -> handovers -> this dispatcher by fact type).
+second one while it consults. Composed of parts with their own state, no inheritance:
+the leg lifecycle (``lifecycle.py``: start, connect, finish, hang-up rules) holding the
+channel registry (``registry.py``), the leg book (``legs.py``) and the consultations
+(``consults.py``); the handovers (``handovers.py``: bridges, transfers, masquerades, parking,
+the resync list). This module dispatches each fact by its type (checked by mypy) and keeps
+the dial, state, hold and queue handlers.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from .facts import (
 )
 from .handovers import Handovers
 from .legs import is_live
+from .lifecycle import LegLifecycle
 from .lines import LineMatcher, parse_dial_target
 from .records import CallRecord
 
@@ -85,7 +88,7 @@ class LegChannels:
     peer_channel: str | None
 
 
-class CallTracker(Handovers):
+class CallTracker:
     """Follows channels and calls for one connector; emits Creatio-named call events."""
 
     def __init__(
@@ -96,7 +99,12 @@ class CallTracker(Handovers):
         stale_after: float | None = DEFAULT_STALE_AFTER,
         sweep_every: int = 10_000,
     ) -> None:
-        super().__init__(lines, connector)
+        # The parts, each with its own state (see the module docstring).
+        self.legs = LegLifecycle(lines, connector)
+        self.registry = self.legs.registry
+        self.book = self.legs.book
+        self.consults = self.legs.consults
+        self.handovers = Handovers(self.legs)
         self.stale_after = stale_after
         self._sweep_every = sweep_every
         self._facts = 0
@@ -106,25 +114,25 @@ class CallTracker(Handovers):
                 _on(ChannelCreated, self._created),
                 _on(ChannelStateChanged, self._state_changed),
                 _on(PartyChanged, self._party_changed),
-                _on(ChannelHungUp, self._hung_up),
+                _on(ChannelHungUp, self.legs.hung_up),
                 _on(DialBegan, self._dial_began),
                 _on(DialEnded, self._dial_ended),
-                _on(DialUnreachable, self._unreachable),
-                _on(BridgeEntered, self._bridge_entered),
-                _on(BridgeLeft, self._bridge_left),
+                _on(DialUnreachable, self.handovers.unreachable),
+                _on(BridgeEntered, self.handovers.bridge_entered),
+                _on(BridgeLeft, self.handovers.bridge_left),
                 _on(HoldChanged, self._hold_changed),
-                _on(TransferDone, self._transferred),
+                _on(TransferDone, self.handovers.transferred),
                 _on(QueueJoined, self._queue_joined),
                 _on(QueueLeft, self._queue_left),
                 _on(QueueMemberCalled, self._member_called),
                 _on(LocalPaired, self._local_paired),
-                _on(Masqueraded, self._masqueraded),
-                _on(Renamed, self._renamed),
-                _on(Parked, self._parked_call),
-                _on(Unparked, self._unparked_call),
-                _on(Originated, self._originated),
-                _on(ChannelListed, self._listed_channel),
-                _on(ChannelListCompleted, self._list_completed),
+                _on(Masqueraded, self.handovers.masqueraded),
+                _on(Renamed, self.handovers.renamed),
+                _on(Parked, self.handovers.parked_call),
+                _on(Unparked, self.handovers.unparked_call),
+                _on(Originated, self.handovers.originated),
+                _on(ChannelListed, self.handovers.listed_channel),
+                _on(ChannelListCompleted, self.handovers.list_completed),
                 _on(MemberPaused, self._member_paused),
                 _on(MusicChanged, self._music_changed),
             ]
@@ -148,8 +156,8 @@ class CallTracker(Handovers):
 
     def apply(self, fact: AnyFact) -> list[LineEvent]:
         """Apply one fact; return the call events it causes, in order."""
-        if fact.time is not None and (self._book.now is None or fact.time > self._book.now):
-            self._book.now = fact.time
+        if fact.time is not None and (self.book.now is None or fact.time > self.book.now):
+            self.book.now = fact.time
         events = self._handlers[type(fact)](fact)
         self._facts += 1
         if self.stale_after is not None and self._facts % self._sweep_every == 0:
@@ -158,30 +166,30 @@ class CallTracker(Handovers):
 
     def take_records(self) -> list[CallRecord]:
         """Records of legs finished since the last call (one per call and line)."""
-        records, self._book.records = self._book.records, []
+        records, self.book.records = self.book.records, []
         return records
 
     def flush(self) -> list[CallRecord]:
         """Release held-back records too (end of a replay); then ``take_records()``."""
-        for pendings in self._awaiting.values():
+        for pendings in self.legs.awaiting.values():
             for pending in pendings:
-                self._release(pending)
-        self._awaiting.clear()
+                self.legs.release(pending)
+        self.legs.awaiting.clear()
         return self.take_records()
 
     def snapshot(self) -> list[LineEvent]:
         """``ActiveCallSnapshot`` of every live leg (for a panel that just connected)."""
         return [
-            self._book.emit(
+            self.book.emit(
                 leg, ActiveCallSnapshot, answered=leg.connected, started_at=leg.started_at
             )
-            for legs in self._book.live.values()
+            for legs in self.book.live.values()
             for leg in legs
         ]
 
     def leg_channels(self, call_id: str, line: str) -> LegChannels | None:
         """A live leg's state and channel names, for commands that act on it."""
-        for leg in self._book.live.get(line, ()):
+        for leg in self.book.live.get(line, ()):
             if leg.call_id == call_id:
                 return LegChannels(
                     call_id=call_id,
@@ -195,7 +203,7 @@ class CallTracker(Handovers):
     def lines_of_call(self, call_id: str) -> set[str]:
         """Every line on which the call is live now."""
         return {
-            leg.line for legs in self._book.live.values() for leg in legs if leg.call_id == call_id
+            leg.line for legs in self.book.live.values() for leg in legs if leg.call_id == call_id
         }
 
     def _pick_channel(self, unique_ids: set[str]) -> str | None:
@@ -208,11 +216,11 @@ class CallTracker(Handovers):
 
     def live_keys(self) -> set[tuple[str, str]]:
         """``(call_id, line)`` of every leg not finished yet (to reconcile the history)."""
-        return {(leg.call_id, leg.line) for legs in self._book.live.values() for leg in legs}
+        return {(leg.call_id, leg.line) for legs in self.book.live.values() for leg in legs}
 
     def sweep(self, now: float | None = None) -> list[LineEvent]:
         """Forget channels silent for ``stale_after`` seconds; their legs finish ``failed``."""
-        now = now if now is not None else self._book.now
+        now = now if now is not None else self.book.now
         if self.stale_after is None or now is None:
             return []
         limit = now - self.stale_after
@@ -221,7 +229,7 @@ class CallTracker(Handovers):
             for c in self.registry.channels.values()
             if c.last_seen is not None and c.last_seen < limit
         ]
-        return self._vanish(stale, Disposition.FAILED)
+        return self.legs.vanish(stale, Disposition.FAILED)
 
     def _created(self, fact: ChannelCreated) -> list[LineEvent]:
         if fact.unique_id in self.registry.channels or not fact.unique_id:
@@ -236,7 +244,7 @@ class CallTracker(Handovers):
             exten=fact.exten,
         )
         if fact.state is ChannelState.RING and not channel.is_local:
-            return self._start_leg(channel, is_callee=False)
+            return self.legs.start_leg(channel, is_callee=False)
         return []
 
     def _state_changed(self, fact: ChannelStateChanged) -> list[LineEvent]:
@@ -254,14 +262,14 @@ class CallTracker(Handovers):
         events: list[LineEvent] = []
         if channel.leg is None and not channel.awaiting_unpark:
             if fact.state is ChannelState.RINGING:
-                events += self._start_leg(channel, is_callee=True)
+                events += self.legs.start_leg(channel, is_callee=True)
             elif fact.state is ChannelState.RING and not channel.is_local:
-                events += self._start_leg(channel, is_callee=False)
+                events += self.legs.start_leg(channel, is_callee=False)
         if fact.state is ChannelState.UP:
             channel.answered = True
-            events += self._answered(channel)
+            events += self.legs.answered(channel)
         if is_live(channel.leg):
-            events += self._book.refresh(channel.leg)
+            events += self.book.refresh(channel.leg)
         return events
 
     def _party_changed(self, fact: PartyChanged) -> list[LineEvent]:
@@ -273,7 +281,7 @@ class CallTracker(Handovers):
         if fact.connected is not None:
             channel.connected = fact.connected
         if is_live(channel.leg):
-            return self._book.refresh(channel.leg)
+            return self.book.refresh(channel.leg)
         return []
 
     def _dial_began(self, fact: DialBegan) -> list[LineEvent]:
@@ -294,7 +302,7 @@ class CallTracker(Handovers):
                 self.consults.dialed(caller, dest)
             if caller.awaiting_unpark:
                 caller.awaiting_unpark = False
-                events += self._start_leg(caller, is_callee=True)
+                events += self.legs.start_leg(caller, is_callee=True)
             leg = caller.leg
             if leg is not None and not leg.finished:
                 number = dest.caller.number or (fact.dial_string or "").rpartition("/")[2] or None
@@ -308,8 +316,8 @@ class CallTracker(Handovers):
                 if dest.line is not None and leg.direction is Direction.OUTGOING:
                     # The line placed (or picked up an Originate for) a call to a colleague.
                     leg.direction = Direction.INTERNAL
-                events += self._book.refresh(leg)
-        events += self._start_leg(dest, is_callee=True)
+                events += self.book.refresh(leg)
+        events += self.legs.start_leg(dest, is_callee=True)
         return events
 
     def _dial_ended(self, fact: DialEnded) -> list[LineEvent]:
@@ -327,14 +335,14 @@ class CallTracker(Handovers):
             if is_live(dest.leg):
                 dest.leg.last_dial_status = status
             if status == "ANSWER":
-                events += self._answered(dest)
+                events += self.legs.answered(dest)
         leg = caller.leg if caller is not None else None
         if leg is None and self.consults.live:
             events += self.consults.dial_ended(caller, status)
         if leg is not None and not leg.finished and status and status != "ANSWER":
             leg.out_dial_status = status
             if status == "BUSY":
-                events.append(self._book.emit(leg, AbonentBusy))
+                events.append(self.book.emit(leg, AbonentBusy))
         return events
 
     def _hold_changed(self, fact: HoldChanged) -> list[LineEvent]:
@@ -342,12 +350,12 @@ class CallTracker(Handovers):
         if channel is None:
             return []
         if is_live(channel.leg):
-            return self._book.hold(channel.leg, HoldSide.LINE, fact.on_hold)
+            return self.book.hold(channel.leg, HoldSide.LINE, fact.on_hold)
         # The other party's phone held (its re-INVITE): the operator's leg shows it too.
         legs = [leg for leg in self.registry.all_live_legs() if channel.unique_id in leg.peers]
         events: list[LineEvent] = []
         for leg in legs:
-            events += self._book.hold(leg, HoldSide.REMOTE, fact.on_hold)
+            events += self.book.hold(leg, HoldSide.REMOTE, fact.on_hold)
         return events
 
     def _music_changed(self, fact: MusicChanged) -> list[LineEvent]:
@@ -364,9 +372,9 @@ class CallTracker(Handovers):
             if not leg.connected or leg.consult is not None or leg.consult_of is not None:
                 continue
             if channel.unique_id in leg.channels:
-                events += self._book.hold(leg, HoldSide.REMOTE, fact.playing)
+                events += self.book.hold(leg, HoldSide.REMOTE, fact.playing)
             elif channel.unique_id in leg.peers:
-                events += self._book.hold(leg, HoldSide.LINE, fact.playing)
+                events += self.book.hold(leg, HoldSide.LINE, fact.playing)
         return events
 
     def _queue_joined(self, fact: QueueJoined) -> list[LineEvent]:
@@ -406,7 +414,7 @@ class CallTracker(Handovers):
                 leg.remote_hint = caller.caller
                 if caller.line is not None:
                     leg.direction = Direction.INTERNAL
-        return self._book.refresh(leg, force=True)
+        return self.book.refresh(leg, force=True)
 
     def _local_paired(self, fact: LocalPaired) -> list[LineEvent]:
         one, two = self.registry.get(fact.one_id), self.registry.get(fact.two_id)
@@ -422,14 +430,14 @@ class CallTracker(Handovers):
             return []
         features, calls = self._line_features(line)
         event = LineStateChanged(
-            connector=self._book.connector, line=line, seq=0,
-            time=self._book.now, features=features, calls=calls,
+            connector=self.book.connector, line=line, seq=0,
+            time=self.book.now, features=features, calls=calls,
             paused=fact.paused, reason=fact.reason, queue=fact.queue,
         )  # fmt: skip
         return [event]
 
     def _line_features(self, line: str) -> tuple[Feature, int]:
-        legs = [leg for leg in self._book.live.get(line, ()) if not leg.finished]
+        legs = [leg for leg in self.book.live.get(line, ()) if not leg.finished]
         features = Feature.CAN_DIAL
         for leg in legs:
             features |= leg.features()
@@ -442,6 +450,6 @@ class CallTracker(Handovers):
         """
         features, calls = self._line_features(line)
         return LineStateChanged(
-            connector=self._book.connector, line=line, seq=seq, time=self._book.now,
+            connector=self.book.connector, line=line, seq=seq, time=self.book.now,
             features=features, calls=calls,
         )  # fmt: skip
