@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from telephony.ami import AmiParser, Event  # noqa: E402
-from telephony.callmodel import CallTracker, DialectReader  # noqa: E402
+from telephony.callmodel import CallModel, CallTracker  # noqa: E402
 
 CAPTURE = ROOT / "tests/fixtures/ami/asterisk-22/i_burst_200_calls/events.ami.gz"
 MIB = 1024 * 1024
@@ -46,7 +46,7 @@ def repetition(data: bytes, number: int) -> bytes:
 
 def run(total: int, data: bytes) -> tuple[int, int, float, CallTracker]:
     """Feeds ``total`` events; returns (events, calls, seconds, tracker)."""
-    reader, tracker = DialectReader(), CallTracker(["101"])
+    model = CallModel(["101"])
     events = calls = 0
     number = 0
     started = time.perf_counter()
@@ -59,14 +59,13 @@ def run(total: int, data: bytes) -> tuple[int, int, float, CallTracker]:
                 if not isinstance(packet, Event):
                     continue
                 events += 1
-                for fact in reader.read(packet):
-                    tracker.apply(fact)
+                # The worker's and ami_replay's one entry point (records come with it).
+                calls += len(model.feed(packet).records)
                 if events >= total:
                     break
-            calls += len(tracker.take_records())
             if events >= total:
                 break
-    return events, calls, time.perf_counter() - started, tracker
+    return events, calls, time.perf_counter() - started, model.tracker
 
 
 def main() -> None:

@@ -26,8 +26,10 @@ from .events import (
     TransferKind,
 )
 from .lines import Device, LineMatcher, parse_channel, parse_dial_target
+from .model import CallModel, Output
 from .records import CallRecord
 from .replay import CaptureError, read_capture, read_capture_file, replay
+from .sequence import LineSequences
 from .tracker import CallTracker
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "ActiveCallSnapshot",
     "CallEvent",
     "CallInfoChanged",
+    "CallModel",
     "CallRecord",
     "CallState",
     "CallTracker",
@@ -52,7 +55,9 @@ __all__ = [
     "HoldSide",
     "LineEvent",
     "LineMatcher",
+    "LineSequences",
     "LineStateChanged",
+    "Output",
     "PutHoldAction",
     "RingFinished",
     "RingStarted",

@@ -31,6 +31,7 @@ from .facts import (
     LocalPaired,
     Masqueraded,
     MemberPaused,
+    MusicChanged,
     Originated,
     Parked,
     Party,
@@ -140,6 +141,10 @@ class DialectReader:
             "queuecallerleave": self._queue_leave,
             "leave": self._queue_leave,
             "agentcalled": self._agentcalled,
+            "agentconnect": self._agentconnect,
+            "musiconhold": self._music,
+            "musiconholdstart": self._music,
+            "musiconholdstop": self._music,
             "localbridge": self._localbridge,
             "masquerade": self._masquerade,
             "rename": self._rename,
@@ -468,6 +473,34 @@ class DialectReader:
                 queue=queue,
             )
         ]
+
+    def _agentconnect(self, event: Event, time: float | None) -> list[AnyFact]:
+        """The member who answered: the queue name reaches its leg even without AgentCalled
+        (1.8/11 with ``eventwhencalled`` off for ringing, or events missed)."""
+        caller, queue = event.get("Uniqueid"), event.get("Queue")
+        if not caller or not queue:
+            return []
+        if event.get("DestUniqueid"):  # 12+: the member is Dest*
+            dest_id, dest_channel = event.get("DestUniqueid"), _value(event, "DestChannel")
+        else:  # 1.8/11: Channel is the member, BridgedChannel its Uniqueid
+            dest_id, dest_channel = _value(event, "BridgedChannel"), _value(event, "Channel")
+        return [
+            QueueMemberCalled(
+                time=time, caller_id=caller, dest_id=dest_id, dest_channel=dest_channel,
+                queue=queue,
+            )
+        ]  # fmt: skip
+
+    def _music(self, event: Event, time: float | None) -> list[AnyFact]:
+        # 1.8/11: MusicOnHold with State: Start/Stop and UniqueID; 12+: two event names.
+        uid = event.get("Uniqueid") or event.get("UniqueID")
+        if not uid:
+            return []
+        name = event.name.lower()
+        playing = name.endswith("start") or (
+            name == "musiconhold" and (event.get("State") or "").lower() == "start"
+        )
+        return [MusicChanged(time=time, unique_id=uid, playing=playing)]
 
     def _parkedcall(self, event: Event, time: float | None) -> list[AnyFact]:
         # 12+: ParkeeUniqueid, ParkerDialString (PJSIP/101); 11: Uniqueid, From (channel).

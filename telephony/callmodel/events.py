@@ -83,7 +83,7 @@ class Feature(enum.IntFlag):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineEvent:
-    """Anything sent to one operator line; ``seq`` grows by one per event on that line."""
+    """Anything sent to one operator line; ``seq`` is set by whoever stores it (sequence.py)."""
 
     code: ClassVar[int | None] = None
 

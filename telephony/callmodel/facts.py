@@ -224,6 +224,15 @@ class MemberPaused(Fact):
     queue: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusicChanged(Fact):
+    """Asterisk plays (or stops) music on hold to a channel: ``MusicOnHold`` (1.8/11),
+    ``MusicOnHoldStart``/``MusicOnHoldStop`` (12+)."""
+
+    unique_id: str
+    playing: bool
+
+
 AnyFact = (
     ChannelCreated
     | ChannelStateChanged
@@ -248,4 +257,5 @@ AnyFact = (
     | ChannelListed
     | ChannelListCompleted
     | MemberPaused
+    | MusicChanged
 )

@@ -1,7 +1,8 @@
 """Leg lifecycle: emits the call events of each line and builds its call records.
 
-Owns per-line sequence numbers, hold bookkeeping and the "never an event after
-RingFinished" rule. Knows nothing of AMI or of how channels map to legs.
+Owns hold bookkeeping and the "never an event after RingFinished" rule; events leave
+unnumbered (``seq`` 0): the recorder numbers what it stores (``sequence.py``). Knows
+nothing of AMI or of how channels map to legs.
 """
 
 from __future__ import annotations
@@ -35,26 +36,17 @@ class LegBook:
         self.now: float | None = None
         self.live: dict[str, list[Leg]] = {}
         self.records: list[CallRecord] = []
-        self._seq: dict[str, int] = {}
         self._remote_of = remote_of
 
     # -- emitting ------------------------------------------------------------------------
 
-    def next_seq(self, line: str) -> int:
-        seq = self._seq.get(line, 0) + 1
-        self._seq[line] = seq
-        return seq
-
     def emit(self, leg: Leg, kind: type[CallEvent], **extra: Any) -> CallEvent:
-        """Build one event of ``leg`` as it stands now; the line's sequence number grows."""
+        """Build one event of ``leg`` as it stands now (unnumbered: ``seq`` 0)."""
         caller, callee = leg.shown
-        # A leg that can emit is in ``live[line]`` (opened before RingStarted, removed
-        # after RingFinished), so the others are the rest of that list.
-        others = max(0, len(self.live.get(leg.line, ())) - 1)
         event: CallEvent = kind(
             connector=self.connector,
             line=leg.line,
-            seq=self.next_seq(leg.line),
+            seq=0,
             time=self.now,
             call_id=leg.call_id,
             direction=leg.direction,
@@ -63,7 +55,7 @@ class LegBook:
             callee_number=callee.number,
             callee_name=callee.name,
             state=leg.state,
-            features=leg.features(others),
+            features=leg.features(),
             queue=leg.queue,
             **extra,
         )
@@ -72,11 +64,18 @@ class LegBook:
     def parties(self, leg: Leg) -> tuple[Party, Party]:
         """(caller, callee) as the panel shows them: the line is one, the remote the other."""
         remote = self._remote_of(leg)
+        if leg.pinned and remote.number != leg.remote_hint.number:
+            # Pinned: the hint's number stands; a name for that same number is still welcome.
+            remote = leg.remote_hint
         if leg.direction is Direction.INCOMING or (
             leg.direction is Direction.INTERNAL and leg.is_callee
         ):
             return remote, leg.line_party
         return leg.line_party, remote
+
+    def live_legs(self) -> list[Leg]:
+        """Every leg not finished yet, on every line."""
+        return [leg for legs in self.live.values() for leg in legs]
 
     # -- transitions ---------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
 """Leg lifecycle rules: when a line's leg starts, connects and finishes, and with what
-disposition. Builds on the channel registry; knows no AMI header names.
+disposition. Owns the leg book, the channel registry and the consultations (parts with
+their own state) and gives the other parts its rules; knows no AMI header names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .consults import Consultations
 from .events import Direction, Disposition, HoldSide, LineEvent, RingStarted
 from .facts import NOBODY, ChannelHungUp, Party
 from .legs import LegBook, is_live, transferred
@@ -32,17 +34,22 @@ class _Pending:
         self.released = False
 
 
-class LegLifecycle(ChannelRegistry):
+class LegLifecycle:
     """Starts, connects and finishes legs; holds back records that may yet be transfers."""
 
     def __init__(self, lines: LineMatcher | Iterable[str] | None, connector: str) -> None:
-        super().__init__(lines)
-        self._book = LegBook(connector, self._remote)
-        self._parked: dict[str, list[Leg]] = {}
-        self._awaiting: dict[str, list[_Pending]] = {}
+        self.book = LegBook(connector, self._remote)
+        #: The channels, calls and bridges: a part of its own, given the book's clock.
+        self.registry = ChannelRegistry(lines, self.book)
+        #: Consultation calls: a part of its own, finishing legs by this lifecycle's rules.
+        self.consults = Consultations(
+            self.registry, self.book, finish=self.finish, unanswered=self.unanswered
+        )
+        self.parked: dict[str, list[Leg]] = {}
+        self.awaiting: dict[str, list[_Pending]] = {}
         self._forced: Disposition | None = None
 
-    def _start_leg(self, channel: Channel, *, is_callee: bool) -> list[LineEvent]:
+    def start_leg(self, channel: Channel, *, is_callee: bool) -> list[LineEvent]:
         line = channel.line
         if line is None or is_live(channel.leg):
             return []
@@ -52,13 +59,13 @@ class LegLifecycle(ChannelRegistry):
             existing.channels.add(channel.unique_id)
             channel.leg = existing
             return []
-        root = self._root(channel)
+        root = self.registry.root(channel)
         if is_callee:
-            self._infer_legacy_origin(root)
-            root = self._root(channel)
-        originated = is_callee and (channel.originated or root.originated)
-        if originated and any(legs for legs in self._parked.values()):
-            parked_lines = {leg.line for legs in self._parked.values() for leg in legs}
+            self.registry.infer_legacy_origin(root)
+            root = self.registry.root(channel)
+        originated = is_callee and self._rings_for_originate(channel)
+        if originated and any(legs for legs in self.parked.values()):
+            parked_lines = {leg.line for legs in self.parked.values() for leg in legs}
             if line in parked_lines:
                 # Hold by parking: this is probably the Originate that takes the call back.
                 channel.awaiting_unpark = True
@@ -69,13 +76,13 @@ class LegLifecycle(ChannelRegistry):
         if not is_callee:
             exten = channel.exten if channel.exten not in (None, "s") else None
             hint = Party(exten) if exten else NOBODY
-            internal = self.lines.is_line_number(exten)
+            internal = self.registry.lines.is_line_number(exten)
         elif originated:
             hint, internal = NOBODY, False
         else:
             hint = root.caller if root is not channel else NOBODY
             internal = root.line is not None and root is not channel
-            internal = internal or self.lines.is_line_number(
+            internal = internal or self.registry.lines.is_line_number(
                 channel.connected.number or hint.number
             )
         direction = (
@@ -88,20 +95,23 @@ class LegLifecycle(ChannelRegistry):
         leg = Leg(
             call, call_id, line,
             direction=direction, is_callee=is_callee, line_party=line_party,
-            remote_hint=hint, root_id=root.unique_id, time=self._book.now,
+            remote_hint=hint, root_id=root.unique_id, time=self.book.now,
         )  # fmt: skip
         leg.queue = channel.queue or call.queue
         leg.channels.add(channel.unique_id)
         channel.leg = leg
-        self._book.open(leg)
-        return [self._book.emit(leg, RingStarted)]
+        self.book.open(leg)
+        events: list[LineEvent] = [self.book.emit(leg, RingStarted)]
+        if len(self.book.live.get(line, ())) > 1:
+            self.consults.leg_started(leg)
+        return events
 
     def _remote(self, leg: Leg) -> Party:
         """The other party: Asterisk's connected line of the leg's channel, else the hint."""
         hint = leg.remote_hint
         best: Party = NOBODY
         for unique_id in leg.channels:
-            channel = self._channels.get(unique_id)
+            channel = self.registry.channels.get(unique_id)
             if channel is None:
                 continue
             party = channel.connected
@@ -115,17 +125,35 @@ class LegLifecycle(ChannelRegistry):
             return best
         return hint
 
-    def _answered(self, channel: Channel) -> list[LineEvent]:
+    def answered(self, channel: Channel) -> list[LineEvent]:
         leg = channel.leg
         if leg is None or leg.finished or leg.connected:
             return []
-        if leg.is_callee and (channel.originated or self._root(channel).originated):
+        if leg.is_callee and self._rings_for_originate(channel):
             # The operator picked up an Originate (click-to-call): nobody else is there yet.
             return []
-        return self._connect(leg)
+        return self.connect(leg)
 
-    def _connect(self, leg: Leg) -> list[LineEvent]:
-        events = self._book.connect(leg)
+    def _rings_for_originate(self, channel: Channel) -> bool:
+        """True for the operator's own phone ringing for an Originate (click-to-call): the
+        originated channel itself, or the device a ``Local`` Originate reached. Not a
+        colleague the answered phone then dials (that call is internal on both lines)."""
+        current, seen = channel, {channel.unique_id}
+        while not current.originated:
+            step = current.dialer
+            if step is None and current.local_half == 2:
+                step = current.partner
+            nxt = self.registry.channels.get(step) if step else None
+            if nxt is None or nxt.unique_id in seen:
+                return False
+            if not nxt.is_local:
+                return False  # a real device (the operator's answered phone) dialled this one
+            seen.add(nxt.unique_id)
+            current = nxt
+        return True
+
+    def connect(self, leg: Leg) -> list[LineEvent]:
+        events = self.book.connect(leg)
         if not events:
             return events
         if leg.is_callee:
@@ -136,9 +164,11 @@ class LegLifecycle(ChannelRegistry):
                     and other.is_callee
                     and not other.connected
                     and other.root_id == leg.root_id
+                    # The dialling side itself (an Originate's first leg) is not a rival.
+                    and other.root_id not in other.channels
                 ):
                     # Ring-all queue or ring group: one answered, the others stop at once.
-                    events += self._finish(
+                    events += self.finish(
                         other,
                         Disposition.ANSWERED_ELSEWHERE,
                         _CAUSE_ANSWERED_ELSEWHERE,
@@ -146,7 +176,7 @@ class LegLifecycle(ChannelRegistry):
                     )
         return events
 
-    def _finish(
+    def finish(
         self,
         leg: Leg,
         disposition: Disposition,
@@ -155,44 +185,44 @@ class LegLifecycle(ChannelRegistry):
         *,
         hold_back: bool = False,
     ) -> list[LineEvent]:
-        events = self._book.finish(leg, self._forced or disposition, cause, cause_text)
+        events = self.book.finish(leg, self._forced or disposition, cause, cause_text)
         if not events:
             return events
         for unique_id in leg.channels:
-            channel = self._channels.get(unique_id)
+            channel = self.registry.channels.get(unique_id)
             if channel is not None and channel.leg is leg:
                 channel.leg = None
         leg.channels.clear()
-        for parkee, legs in list(self._parked.items()):
+        for parkee, legs in list(self.parked.items()):
             if leg in legs:
                 legs.remove(leg)
                 if not legs:
-                    del self._parked[parkee]
-        pending = _Pending(self._book.record(leg))
-        partners = [uid for uid in leg.peers if uid in self._channels] if hold_back else []
+                    del self.parked[parkee]
+        pending = _Pending(self.book.record(leg))
+        partners = [uid for uid in leg.peers if uid in self.registry.channels] if hold_back else []
         if partners and disposition is Disposition.ANSWERED and self._forced is None:
             for unique_id in partners:
-                self._awaiting.setdefault(unique_id, []).append(pending)
+                self.awaiting.setdefault(unique_id, []).append(pending)
         else:
-            self._release(pending)
+            self.release(pending)
         return events
 
-    def _release(self, pending: _Pending, line: str | None = None) -> None:
+    def release(self, pending: _Pending, line: str | None = None) -> None:
         if pending.released:
             return
         pending.released = True
         record = pending.record
         if line is not None and line != record.line:
             record = transferred(record, line)
-        self._book.records.append(record)
+        self.book.records.append(record)
 
-    def _evaluate(self, channels: Iterable[Channel]) -> list[LineEvent]:
+    def evaluate(self, channels: Iterable[Channel]) -> list[LineEvent]:
         """Re-derive who each leg talks to after a bridge change; connect when real."""
         events: list[LineEvent] = []
         legs: list[Leg] = []
         for channel in channels:
             for unique_id in channel.call.channels:
-                member = self._channels.get(unique_id)
+                member = self.registry.channels.get(unique_id)
                 if member is not None and is_live(member.leg) and member.leg not in legs:
                     legs.append(member.leg)
             if is_live(channel.leg) and channel.leg not in legs:
@@ -200,30 +230,33 @@ class LegLifecycle(ChannelRegistry):
         for leg in legs:
             peers: set[str] = set()
             for unique_id in leg.channels:
-                member = self._channels.get(unique_id)
+                member = self.registry.channels.get(unique_id)
                 if member is not None:
-                    peers |= self._peers(member)
+                    peers |= self.registry.peers(member)
             peers -= leg.channels
             if not peers:
                 continue
             leg.peers = peers
             if leg.parked_on in peers:
                 leg.parked_on = None
-                events += self._book.hold(leg, HoldSide.LINE, False)
-            events += self._connect(leg)
+                events += self.book.hold(leg, HoldSide.LINE, False)
+            events += self.connect(leg)
             for unique_id in peers:
-                for pending in self._awaiting.pop(unique_id, []):
-                    self._release(pending, leg.line)
+                for pending in self.awaiting.pop(unique_id, []):
+                    self.release(pending, leg.line)
         return events
 
-    def _hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
-        channel = self._channels.pop(fact.unique_id, None)
+    def hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
+        channel = self.registry.channels.get(fact.unique_id)
         if channel is None:
             return []
-        if self._by_name.get(channel.name) == channel.unique_id:
-            del self._by_name[channel.name]
-        self._leave_bridge(channel)
         events: list[LineEvent] = []
+        if self.consults.live:
+            events += self.consults.before_hangup(channel)
+        del self.registry.channels[fact.unique_id]
+        if self.registry.by_name.get(channel.name) == channel.unique_id:
+            del self.registry.by_name[channel.name]
+        self.registry.leave_bridge(channel)
         leg = channel.leg
         if leg is not None and not leg.finished:
             leg.channels.discard(channel.unique_id)
@@ -232,39 +265,41 @@ class LegLifecycle(ChannelRegistry):
             if not leg.channels and channel.is_local:
                 self._adopt_local_far_side(leg, channel)
             if not leg.channels and leg.parked_on is None:
-                disposition = Disposition.ANSWERED if leg.connected else self._unanswered(leg)
-                events += self._finish(
+                disposition = Disposition.ANSWERED if leg.connected else self.unanswered(leg)
+                events += self.finish(
                     leg, disposition, leg.hangup_cause, leg.hangup_cause_text, hold_back=True
                 )
-        for parked in self._parked.pop(channel.unique_id, []):
+        for parked in self.parked.pop(channel.unique_id, []):
             # The parked caller hung up (ParkedCallGiveUp): the held call is over.
             parked.parked_on = None
-            events += self._finish(parked, Disposition.ANSWERED, fact.cause, fact.cause_text)
-        for pending in self._awaiting.pop(channel.unique_id, []):
-            self._release(pending)
+            events += self.finish(parked, Disposition.ANSWERED, fact.cause, fact.cause_text)
+        for pending in self.awaiting.pop(channel.unique_id, []):
+            self.release(pending)
         call = channel.call
         call.channels.discard(channel.unique_id)
-        if not call.channels and self._calls.get(call.key) is call:
-            del self._calls[call.key]
-            self.finished_calls += 1
+        if not call.channels and self.registry.calls.get(call.key) is call:
+            del self.registry.calls[call.key]
+            self.registry.finished_calls += 1
             for orphan in list(call.legs):
                 if not orphan.channels and orphan.parked_on is None:
                     disposition = Disposition.ANSWERED if orphan.connected else Disposition.FAILED
-                    events += self._finish(orphan, disposition)
+                    events += self.finish(orphan, disposition)
+        if self.consults.live:
+            events += self.consults.after_hangup(channel)
         return events
 
     def _adopt_local_far_side(self, leg: Leg, local: Channel) -> None:
         """Local optimisation: the device the Local pair reached takes over the leg."""
-        partner = self._channels.get(local.partner) if local.partner else None
+        partner = self.registry.channels.get(local.partner) if local.partner else None
         if partner is None:
             return
         for unique_id in partner.dialed:
-            far = self._channels.get(unique_id)
+            far = self.registry.channels.get(unique_id)
             if far is not None and far.leg is None and not far.is_local:
                 far.leg = leg
                 leg.channels.add(unique_id)
 
-    def _unanswered(self, leg: Leg) -> Disposition:
+    def unanswered(self, leg: Leg) -> Disposition:
         cause = leg.hangup_cause
         if cause == _CAUSE_ANSWERED_ELSEWHERE:
             return Disposition.ANSWERED_ELSEWHERE
@@ -272,10 +307,18 @@ class LegLifecycle(ChannelRegistry):
             status = leg.last_dial_status
             if status == "BUSY" or cause == _CAUSE_BUSY:
                 return Disposition.BUSY
-            if status in _UNREACHABLE or cause in _FAILURE_CAUSES:
+            if status in _UNREACHABLE:
+                return Disposition.FAILED
+            if status == "CANCEL" or self._caller_gone(leg):
+                # The caller gave up while this phone rang: missed, whatever the cause
+                # (chan_sip/PJSIP may say 127 Interworking on a CANCEL).
+                return Disposition.MISSED
+            if cause in _FAILURE_CAUSES:
                 return Disposition.FAILED
             return Disposition.MISSED
         status = leg.out_dial_status
+        if status == "CANCEL":
+            return Disposition.CANCELLED  # the operator gave up, whatever the cause
         if status == "BUSY" or cause == _CAUSE_BUSY:
             return Disposition.BUSY
         if status == "NOANSWER":
@@ -284,16 +327,20 @@ class LegLifecycle(ChannelRegistry):
             return Disposition.FAILED
         return Disposition.CANCELLED
 
-    def _vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
+    def _caller_gone(self, leg: Leg) -> bool:
+        """The channel that rang this leg (its root) hung up already."""
+        return leg.root_id is not None and leg.root_id not in self.registry.channels
+
+    def vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
         events: list[LineEvent] = []
         self._forced = disposition
         try:
             for channel in channels:
                 fact = ChannelHungUp(
-                    time=self._book.now, unique_id=channel.unique_id, channel=channel.name,
+                    time=self.book.now, unique_id=channel.unique_id, channel=channel.name,
                     cause=None, cause_text=None,
                 )  # fmt: skip
-                events += self._hung_up(fact)
+                events += self.hung_up(fact)
         finally:
             self._forced = None
         return events

@@ -14,48 +14,39 @@ from .state import Call, Channel, Leg
 
 
 class ChannelRegistry:
-    """Live channels by Uniqueid and name, calls by key, bridges by id."""
+    """Live channels by Uniqueid and name, calls by key, bridges by id.
 
-    _book: LegBook  # set by LegLifecycle: the clock and the live legs live there
+    A part of the tracker with its own state; it reads the clock and the live legs from the
+    ``LegBook`` it is given (it never changes them).
+    """
 
-    def __init__(self, lines: LineMatcher | Iterable[str] | None) -> None:
+    def __init__(self, lines: LineMatcher | Iterable[str] | None, book: LegBook) -> None:
+        self._book = book
         self.lines = lines if isinstance(lines, LineMatcher) else LineMatcher(lines)
         self.finished_calls = 0
-        self._channels: dict[str, Channel] = {}
-        self._by_name: dict[str, str] = {}
-        self._calls: dict[str, Call] = {}
-        self._bridges: dict[str, set[str]] = {}
-        self._holding_bridges: set[str] = set()
+        self.channels: dict[str, Channel] = {}
+        self.by_name: dict[str, str] = {}
+        self.calls: dict[str, Call] = {}
+        self.bridges: dict[str, set[str]] = {}
+        self.holding_bridges: set[str] = set()
         self._order = 0
 
-    @property
-    def now(self) -> float | None:
-        return self._book.now
-
-    @property
-    def live_channels(self) -> int:
-        return len(self._channels)
-
-    @property
-    def live_calls(self) -> int:
-        return len(self._calls)
-
-    def _get(self, unique_id: str | None) -> Channel | None:
-        channel = self._channels.get(unique_id) if unique_id else None
+    def get(self, unique_id: str | None) -> Channel | None:
+        channel = self.channels.get(unique_id) if unique_id else None
         if channel is not None:
             channel.last_seen = self._book.now
         return channel
 
-    def _named(self, name: str | None) -> Channel | None:
-        return self._get(self._by_name.get(name)) if name else None
+    def named(self, name: str | None) -> Channel | None:
+        return self.get(self.by_name.get(name)) if name else None
 
-    def _new_call(self, key: str) -> Call:
+    def new_call(self, key: str) -> Call:
         self._order += 1
         call = Call(key, key, self._order)
-        self._calls[key] = call
+        self.calls[key] = call
         return call
 
-    def _add_channel(
+    def add_channel(
         self,
         *,
         unique_id: str,
@@ -69,7 +60,7 @@ class ChannelRegistry:
         device = parse_channel(name)
         # A Local ;2 half runs the dialplan for whoever called ;1: never a line of its own.
         line = None if device is not None and device.local_half == 2 else self.lines.line_of(device)
-        call = self._calls.get(linked_id or unique_id) or self._new_call(linked_id or unique_id)
+        call = self.calls.get(linked_id or unique_id) or self.new_call(linked_id or unique_id)
         channel = Channel(
             unique_id=unique_id,
             name=name,
@@ -83,20 +74,20 @@ class ChannelRegistry:
             time=self._book.now,
             has_linked_id=linked_id is not None,
         )
-        self._channels[unique_id] = channel
-        self._by_name[name] = unique_id
+        self.channels[unique_id] = channel
+        self.by_name[name] = unique_id
         call.channels.add(unique_id)
         if device is not None and device.local_half is not None:
-            other = self._named(name[:-1] + ("1" if device.local_half == 2 else "2"))
+            other = self.named(name[:-1] + ("1" if device.local_half == 2 else "2"))
             if other is not None:
-                self._pair(channel, other)
+                self.pair(channel, other)
         return channel
 
-    def _pair(self, one: Channel, two: Channel) -> None:
+    def pair(self, one: Channel, two: Channel) -> None:
         one.partner, two.partner = two.unique_id, one.unique_id
-        self._join(one, two)
+        self.join(one, two)
 
-    def _join(self, older: Channel, newer: Channel) -> None:
+    def join(self, older: Channel, newer: Channel) -> None:
         """Asterisk 11 has no Linkedid: related channels' calls merge (the older one wins)."""
         if older.call is newer.call or (older.has_linked_id and newer.has_linked_id):
             return
@@ -104,7 +95,7 @@ class ChannelRegistry:
         if drop.order < keep.order:
             keep, drop = drop, keep
         for unique_id in drop.channels:
-            member = self._channels.get(unique_id)
+            member = self.channels.get(unique_id)
             if member is not None:
                 member.call = keep
         keep.channels |= drop.channels
@@ -114,22 +105,22 @@ class ChannelRegistry:
         for line, count in drop.attempts.items():
             keep.attempts[line] = max(count, keep.attempts.get(line, 0))
         keep.queue = keep.queue or drop.queue
-        self._calls.pop(drop.key, None)
+        self.calls.pop(drop.key, None)
 
-    def _root(self, channel: Channel) -> Channel:
+    def root(self, channel: Channel) -> Channel:
         """Who really placed the call: follow dialers, and Local ;2 halves to their ;1."""
         current, seen = channel, {channel.unique_id}
         while True:
             step = current.dialer
             if step is None and current.local_half == 2:
                 step = current.partner
-            nxt = self._channels.get(step) if step else None
+            nxt = self.channels.get(step) if step else None
             if nxt is None or nxt.unique_id in seen:
                 return current
             seen.add(nxt.unique_id)
             current = nxt
 
-    def _infer_legacy_origin(self, root: Channel) -> None:
+    def infer_legacy_origin(self, root: Channel) -> None:
         """Asterisk 11 shows no Dial for an Originate's first leg nor for queue members
         (captures README, facts 3 and 9); a queue member rings with the waiting caller as
         its connected line, anything else unexplained is an Originate."""
@@ -140,30 +131,50 @@ class ChannelRegistry:
             or root.created_state is ChannelState.RING
         ):
             return
+        if root.local_half == 1 and self.placed_by_busy_line(root):
+            return
         number = root.connected.number
-        for other in self._channels.values():
+        for other in self.channels.values():
             if other.waiting_in_queue and number and other.caller.number == number:
                 root.dialer = other.unique_id
                 root.queue = other.queue
-                self._join(other, root)
+                self.join(other, root)
                 return
         root.originated = True
 
-    def _peers(self, channel: Channel) -> set[str]:
+    def placed_by_busy_line(self, local: Channel) -> bool:
+        """Asterisk 1.8/11 Atxfer: the ``Local`` channel the feature code requests for the
+        consultation shows no Dial from the operator, only the operator's caller ID while
+        their call is connected. That operator placed it: same call, not an Originate (its
+        root stays the Local channel, as on 12+ where no Dial leads to it either)."""
+        line = local.caller.number
+        if not self.lines.is_line_number(line):
+            return False
+        for leg in self._book.live.get(line or "", ()):
+            if not leg.connected:
+                continue
+            for unique_id in leg.channels:
+                channel = self.channels.get(unique_id)
+                if channel is not None and not channel.is_local:
+                    self.join(channel, local)
+                    return True
+        return False
+
+    def peers(self, channel: Channel) -> set[str]:
         """Channels bridged with ``channel``, looking through Local pairs to the far side."""
         found: set[str] = set()
         stack, seen = [channel], {channel.unique_id}
         while stack:
             current = stack.pop()
             bridge = current.bridge
-            if bridge is None or bridge in self._holding_bridges:
+            if bridge is None or bridge in self.holding_bridges:
                 continue
-            for unique_id in self._bridges.get(bridge, ()):
-                member = self._channels.get(unique_id)
+            for unique_id in self.bridges.get(bridge, ()):
+                member = self.channels.get(unique_id)
                 if member is None or unique_id in seen:
                     continue
                 seen.add(unique_id)
-                partner = self._channels.get(member.partner) if member.partner else None
+                partner = self.channels.get(member.partner) if member.partner else None
                 if member.is_local and partner is not None and partner.unique_id not in seen:
                     seen.add(partner.unique_id)
                     stack.append(partner)
@@ -171,17 +182,18 @@ class ChannelRegistry:
                     found.add(unique_id)
         return found
 
-    def _leave_bridge(self, channel: Channel) -> None:
+    def leave_bridge(self, channel: Channel) -> None:
         bridge = channel.bridge
         if bridge is None:
             return
         channel.bridge = None
-        members = self._bridges.get(bridge)
+        channel.last_bridge = bridge
+        members = self.bridges.get(bridge)
         if members is not None:
             members.discard(channel.unique_id)
             if not members:
-                del self._bridges[bridge]
-                self._holding_bridges.discard(bridge)
+                del self.bridges[bridge]
+                self.holding_bridges.discard(bridge)
 
-    def _all_live_legs(self) -> list[Leg]:
-        return [leg for legs in self._book.live.values() for leg in legs]
+    def all_live_legs(self) -> list[Leg]:
+        return self._book.live_legs()

@@ -1,7 +1,8 @@
 """Replays a recorded AMI session through the call model (``manage.py ami_replay``).
 
 Reads raw captures (the bytes Asterisk sent, optionally gzipped) and the recorder's JSON
-lines (one packet per line with its receive time ``ts``). Pure: bytes in, dicts out.
+lines (one packet per line with its receive time ``ts``), and runs them through the same
+``CallModel.feed`` as the worker. Pure: bytes in, dicts out.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 from telephony.ami.packets import Event, Greeting, Packet, Response
 from telephony.ami.protocol import AmiParser
 
-from .dialects import Dialect, DialectReader
+from .dialects import Dialect
 from .lines import LineMatcher
-from .tracker import CallTracker
+from .model import CallModel
+from .sequence import LineSequences
 
 TimedPacket = tuple[Packet, float | None]
 
@@ -87,15 +89,23 @@ def replay(
     dialect: Dialect | str = Dialect.AUTO,
     connector: str = "",
 ) -> Iterator[dict[str, Any]]:
-    """Every call event as its wire dict, then one ``{"record": {...}}`` per call and line."""
-    reader = DialectReader(dialect)
-    tracker = CallTracker(lines, connector=connector, stale_after=None)
+    """Every call event as its wire dict, then one ``{"record": {...}}`` per call and line.
+
+    Numbered as the worker's recorder numbers a fresh history (``sequence.LineSequences``).
+    A packet the model cannot digest gives ``{"failure": ..., "packet": ...}`` and is skipped,
+    as the worker logs and skips it.
+    """
+    model = CallModel(lines, dialect=dialect, connector=connector)
+    numbers = LineSequences()
     records = []
     for packet, received_at in packets:
-        for fact in reader.read(packet, received_at):
-            for event in tracker.apply(fact):
-                yield event.to_wire()
-        records.extend(tracker.take_records())
-    records.extend(tracker.flush())
+        out = model.feed(packet, received_at)
+        if out.failure is not None:
+            shown = packet.as_dict() if isinstance(packet, Event) else repr(packet)
+            yield {"failure": repr(out.failure), "packet": shown}
+        for event in out.events:
+            yield numbers.stamp(event.to_wire())
+        records.extend(out.records)
+    records.extend(model.finish())
     for record in records:
         yield {"record": record.to_wire()}

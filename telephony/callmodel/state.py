@@ -28,6 +28,7 @@ class Channel:
         "dialer",
         "exten",
         "has_linked_id",
+        "last_bridge",
         "last_seen",
         "leg",
         "line",
@@ -74,6 +75,7 @@ class Channel:
         self.originated = False
         self.answered = state is ChannelState.UP
         self.bridge: str | None = None
+        self.last_bridge: str | None = None  # the bridge it left last (who it was with)
         self.leg: Leg | None = None
         self.partner: str | None = None
         self.queue: str | None = None
@@ -116,10 +118,13 @@ class Leg:
 
     __slots__ = (
         "answered_at",
+        "borrowed",
         "call",
         "call_id",
         "channels",
         "connected",
+        "consult",
+        "consult_of",
         "direction",
         "disposition",
         "ended_at",
@@ -132,16 +137,19 @@ class Leg:
         "hold_sources",
         "is_callee",
         "last_dial_status",
+        "lent",
         "line",
         "line_party",
         "out_dial_status",
         "parked_on",
         "peers",
+        "pinned",
         "queue",
         "remote_hint",
         "root_id",
         "shown",
         "started_at",
+        "targets",
         "transferred_to",
     )
 
@@ -186,6 +194,18 @@ class Leg:
         self.hangup_cause: int | None = None
         self.hangup_cause_text: str | None = None
         self.shown: tuple[Party, Party] = (NOBODY, NOBODY)
+        #: The remote party is ``remote_hint``, whatever the channels' connected line says
+        #: (a held original call during its consultation; both ends after a transfer).
+        self.pinned = False
+        #: Consultation: the call this one consults for (``consult_of``) or the consultation
+        #: this one waits on (``consult``); ``lent`` while the consultation uses this leg's
+        #: own channel (AMI Atxfer), ``borrowed`` on the consultation that uses it;
+        #: ``targets`` are the consulted side's channels.
+        self.consult: Leg | None = None
+        self.consult_of: Leg | None = None
+        self.lent = False
+        self.borrowed = False
+        self.targets: set[str] = set()
 
     @property
     def state(self) -> CallState:
@@ -195,16 +215,24 @@ class Leg:
             return CallState.HELD
         return CallState.CONNECTED if self.connected else CallState.RINGING
 
-    def features(self, other_live_legs: int) -> Feature:
-        """What the operator may do now (Creatio ``CallFeaturesSet``)."""
+    def features(self) -> Feature:
+        """What the operator may do now (Creatio ``CallFeaturesSet``).
+
+        A consultation can be completed (or the original call's transfer completed) while
+        both calls live; a call may start one consultation at a time.
+        """
         state = self.state
         if state is CallState.FINISHED:
             return Feature.CAN_DIAL
+        pair = self.consult if self.consult is not None else self.consult_of
+        in_consult = pair is not None and not pair.finished
         if state is CallState.RINGING:
-            return Feature.CAN_DROP | (Feature.CAN_ANSWER if self.is_callee else Feature.NONE)
-        features = Feature.CAN_DROP | Feature.CAN_BLIND_TRANSFER | Feature.CAN_MAKE_CONSULT_CALL
+            features = Feature.CAN_DROP | (Feature.CAN_ANSWER if self.is_callee else Feature.NONE)
+            return features | (Feature.CAN_COMPLETE_TRANSFER if in_consult else Feature.NONE)
+        features = Feature.CAN_DROP | Feature.CAN_BLIND_TRANSFER
         features |= Feature.CAN_UNHOLD if state is CallState.HELD else Feature.CAN_HOLD
-        if other_live_legs:
-            # A second call on the line (consultation or call waiting) can be joined.
+        if in_consult:
             features |= Feature.CAN_COMPLETE_TRANSFER
+        else:
+            features |= Feature.CAN_MAKE_CONSULT_CALL
         return features

@@ -1,7 +1,8 @@
 """The AMI-to-call-event mapping as data (h11's EVENT_TRIGGERED_TRANSITIONS idea).
 
-``docs/call-events.md`` and ``tests/unit/callmodel/test_transitions.py`` read this table;
-``tracker.py`` implements it. Changing one without the other fails the test.
+``docs/call-events.md`` shows this table (``test_wire_schema.py`` keeps the two equal). It
+documents the tracker; it does not drive it: the handlers in ``tracker.py``, ``lifecycle.py``,
+``handovers.py`` and ``consults.py`` implement these rows by hand.
 """
 
 from __future__ import annotations
@@ -35,14 +36,22 @@ class Transition:
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         RingStarted,
-        "a line starts ringing or dialling (once per call and line)",
-        ("DialBegin", "AgentCalled", "Newchannel Ring", "Newstate Ringing", "VarSet DIALSTATUS"),
+        "a line starts ringing or dialling (once per call and line), or starts a consultation",
+        (
+            "DialBegin",
+            "AgentCalled",
+            "Newchannel Ring",
+            "Newstate Ringing",
+            "VarSet DIALSTATUS",
+            "BridgeEnter of the operator away from its party",
+        ),
         (
             "Dial SubEvent: Begin",
             "AgentCalled",
             "Newstate Ring",
             "Newstate Ringing",
             "Dial SubEvent: End CHANUNAVAIL",
+            "Bridge Link of the operator with a Local channel",
         ),
     ),
     Transition(
@@ -72,8 +81,19 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         CallTransferred,
         "the line hands the call on (then RingFinished transferred)",
-        ("BlindTransfer", "AttendedTransfer", "UnParkedCall by another line"),
-        ("Transfer", "UnParkedCall by another line"),
+        (
+            "BlindTransfer",
+            "AttendedTransfer",
+            "UnParkedCall by another line",
+            "BridgeEnter joining the held party and the consulted side",
+            "Hangup of the consulting operator",
+        ),
+        (
+            "Transfer",
+            "UnParkedCall by another line",
+            "Masquerade + Bridge Link of the held party and the consulted side",
+            "Hangup of the consulting operator",
+        ),
     ),
     Transition(
         CallInfoChanged,

@@ -1,8 +1,9 @@
 """Call history writes: ``CallRecord`` upserts and ``CallEvent`` rows, a batch per transaction.
 
-Synchronous ORM code, run by the worker in one dedicated thread. It assigns each line's
-sequence numbers (continuing from the database after a restart), names callers from the
-phone book, and returns the wire messages to publish: nothing is published that is not saved.
+Synchronous ORM code, run by the worker in one dedicated thread. It is the one owner of each
+line's sequence numbers (``callmodel.sequence``'s rule, continuing from the database after a
+restart, numbering only what it stores), names callers from the phone book, and returns the
+wire messages to publish: nothing is published that is not saved.
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ from ..callmodel.events import (
     RingFinished,
 )
 from ..callmodel.records import CallRecord as FinishedCall
+from ..callmodel.sequence import NOT_STORED, LineSequences
 from ..models import CallEvent, CallRecord, Contact, ContactPhone
 from ..phones import normalize_number
 
 logger = logging.getLogger(__name__)
 
-#: Events that are not part of a call's history (line-level or recomputed snapshots).
-_NOT_STORED = frozenset({"ActiveCallSnapshot", "LineStateChanged"})
 #: Events a call has at most once per line: a tracker rebuilt after a restart may announce
 #: them again, and the history must not show them twice.
 _ONCE = frozenset({"RingStarted", "CommutationStarted", "RingFinished", "CallTransferred"})
@@ -68,33 +68,33 @@ class Recorder:
 
     def __init__(self, connector_id: int) -> None:
         self.connector_id = connector_id
-        self._seq: dict[str, int] = {}
+        self._seq = LineSequences(self._stored_seq)
 
     def last_seq(self, line: str) -> int:
         """The line's last sequence number handed out by this recorder (0 before any)."""
-        return self._seq.get(line, 0)
+        return self._seq.last(line)
+
+    def _stored_seq(self, line: str) -> int:
+        """Where a line's numbers go on: the database's last (a restart continues)."""
+        found = CallEvent.objects.filter(connector_id=self.connector_id, line=line).aggregate(
+            top=Max("seq")
+        )["top"]
+        return int(found or 0)
 
     def _next_seq(self, line: str) -> int:
-        last = self._seq.get(line)
-        if last is None:
-            found = CallEvent.objects.filter(connector_id=self.connector_id, line=line).aggregate(
-                top=Max("seq")
-            )["top"]
-            last = int(found or 0)
-        self._seq[line] = last + 1
-        return last + 1
+        return self._seq.next(line)
 
     def write(
         self, events: Sequence[LineEvent], finished: Sequence[FinishedCall] = ()
     ) -> list[Outgoing]:
         """Save a batch atomically; return what to publish, in order."""
-        numbers = dict(self._seq)
+        numbers = self._seq.save()
         try:
             with transaction.atomic():
                 outgoing = self._write(events, finished)
         except BaseException:
             # Rolled back: hand out the same numbers again on retry, leaving no gap.
-            self._seq = numbers
+            self._seq.restore(numbers)
             raise
         return outgoing
 
@@ -120,8 +120,8 @@ class Recorder:
         outgoing: list[Outgoing] = []
         for event in events:
             wire = event.to_wire()
-            if not isinstance(event, CallModelEvent) or event.name in _NOT_STORED:
-                wire["seq"] = self._seq.get(event.line, 0)
+            if not isinstance(event, CallModelEvent) or event.name in NOT_STORED:
+                wire["seq"] = self._seq.last(event.line)
                 outgoing.append(Outgoing(event.line, wire))
                 continue
             record_key = (event.call_id, event.line)
@@ -273,11 +273,11 @@ class Recorder:
         They ended while no worker was reading (a restart, a long outage): the outcome is
         what the history knew, ``answered`` if it was, else ``failed``.
         """
-        numbers = dict(self._seq)
+        numbers = self._seq.save()
         try:
             return self._finish_vanished(live)
         except BaseException:
-            self._seq = numbers
+            self._seq.restore(numbers)
             raise
 
     def _finish_vanished(self, live: set[tuple[str, str]]) -> list[Outgoing]:

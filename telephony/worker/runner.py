@@ -22,9 +22,9 @@ from channels.layers import BaseChannelLayer
 
 from .. import metrics
 from ..ami import AmiClient, AmiError, Event, make_action
-from ..callmodel.dialects import DialectReader
 from ..callmodel.events import LineEvent
 from ..callmodel.lines import LineMatcher
+from ..callmodel.model import CallModel
 from ..callmodel.records import CallRecord as FinishedCall
 from ..callmodel.tracker import CallTracker
 from ..config import ConnectorConfig
@@ -103,15 +103,18 @@ class ConnectorRunner:
         self._lease_interval = lease_interval
         devices = {device: line for line, device in config.lines.items() if device}
         lines = LineMatcher(config.lines.keys(), devices) if config.lines else LineMatcher()
-        self.tracker = CallTracker(lines, connector=str(config.id))
-        self.dialect = DialectReader(config.dialect)
+        # The same pipeline as ``ami_replay``: what it prints for a capture, this publishes.
+        self.model = CallModel(lines, dialect=config.dialect, connector=str(config.id))
         self.recorder = Recorder(config.id)
         self.client = AmiClient(config.ami, on_login=self._resync)
         self.commands = CommandRunner(self)
         self.status = StatusWriter(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
-        #: ActionIDs of our CoreShowChannels lists still arriving in the event stream.
-        self._listings: set[str] = set()
+
+    @property
+    def tracker(self) -> CallTracker:
+        """The model's live calls, for commands that act on them."""
+        return self.model.tracker
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -176,7 +179,7 @@ class ConnectorRunner:
             async for event in self.client.events():
                 self._consume(event)
         finally:
-            self._push(self.tracker.flush(), [], self.clock())
+            self._push(self.model.finish(), [], self.clock())
             self._queue.put_nowait(None)
 
     def _consume(self, event: Event) -> None:
@@ -185,27 +188,21 @@ class ConnectorRunner:
         metrics.ami_event_read(self.config.name, event.timestamp, now)
         if event.name == "OriginateResponse":
             self.commands.originate_finished(event)
-        # Items of our own channel list carry no time of ours: the model's clock follows the
-        # events' own clock (the PBX's with timestampevents=yes), which ours must not outrun.
-        listing = event.action_id in self._listings
-        produced: list[LineEvent] = []
-        try:
-            for fact in self.dialect.read(event, None if listing else now):
-                produced.extend(self.tracker.apply(fact))
-        except Exception:
+        out = self.model.feed(event, now)
+        if out.failure is not None:
             # One event the model cannot digest must not stop the connector; log its bytes.
-            logger.exception("%s: call model failed on %r", self.config.name, event.text)
-            return
-        records = self.tracker.take_records()
-        if produced or records:
-            self._push(records, produced, now)
-        if listing and event.is_list_complete:
-            self._listings.discard(event.action_id or "")
+            logger.error(
+                "%s: call model failed on %r",
+                self.config.name,
+                event.text,
+                exc_info=out.failure,
+            )
+        self._push(out.records, out.events, now)
+        if out.live is not None:
             # The model now matches the PBX at this point of the stream: records the history
             # still shows live but the PBX no longer has ended while we were away.
-            live = self.tracker.live_keys()
-            self._queue.put_nowait(Batch([], [], now, live=live))
-            logger.info("%s: resynced; %d calls live", self.config.name, len(live))
+            self._queue.put_nowait(Batch([], [], now, live=out.live))
+            logger.info("%s: resynced; %d calls live", self.config.name, len(out.live))
             metrics.RESYNCS.labels(self.config.name).inc()
 
     def _push(self, records: list[FinishedCall], events: list[LineEvent], now: float) -> None:
@@ -221,12 +218,12 @@ class ConnectorRunner:
         """
         metrics.ami_logged_in(self.config.name)
         action = make_action("CoreShowChannels")
-        self._listings.add(action.action_id or "")
+        self.model.expect_listing(action.action_id or "")
         response = await self.client.send_action(action, check=False)
         if not response.is_success:
             # An AMI user without the "reporting" read class: go on without a rebuild
             # rather than reconnect forever; calls that vanished are swept later.
-            self._listings.discard(action.action_id or "")
+            self.model.drop_listing(action.action_id or "")
             logger.warning(
                 "%s: cannot list channels (%s); no resync", self.config.name, response.message
             )
@@ -275,7 +272,7 @@ class ConnectorRunner:
             outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
         # Then each touched line's CallFeaturesSet as it stands now (derived, not stored).
         for line in dict.fromkeys(item.line for item in outgoing if item.wire.get("call_id")):
-            state = self.tracker.line_state(line, self.recorder.last_seq(line))
+            state = self.model.line_state(line, self.recorder.last_seq(line))
             outgoing.append(Outgoing(line, state.to_wire()))
         return outgoing
 

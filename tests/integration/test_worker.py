@@ -17,6 +17,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
+from telephony.callmodel import CallModel
 from telephony.connectors import connector_config
 from telephony.groups import line_group, supervisor_group, worker_group
 from telephony.models import (
@@ -214,9 +215,9 @@ async def test_replaying_the_same_call_again_creates_no_duplicates(worker: Worke
     first = await worker.messages_until(line_101, is_finished("101"))
     assert only_key_events(names(first)) == ["RingStarted", "RingFinished"]
 
-    # A second worker process would rebuild its model from scratch: so does a new tracker.
-    worker.runner.tracker = type(worker.runner.tracker)(
-        worker.runner.tracker.lines, connector=str(worker.connector.pk)
+    # A second worker process would rebuild its model from scratch: so does a new model.
+    worker.runner.model = CallModel(
+        worker.runner.tracker.lines, dialect="12", connector=str(worker.connector.pk)
     )
     await worker.peer.replay(capture)
     with pytest.raises(TimeoutError):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from telephony.ami import Event
-from telephony.callmodel import CallTracker, DialectReader, LineEvent
+from telephony.callmodel import CallModel, CallRecord, CallTracker, LineEvent, LineSequences
 
 
 def event(name: str, **headers: str) -> Event:
@@ -48,26 +48,44 @@ def channel(
 
 
 class Run:
-    """A tracker fed event by event, with a clock that the test moves."""
+    """The call model fed event by event (``CallModel.feed``), with a clock the test moves."""
 
     def __init__(self, lines: Iterable[str] | None = ("101", "102", "103"), **options: Any) -> None:
-        self.reader = DialectReader(options.pop("dialect", "auto"))
-        self.tracker = CallTracker(lines, **options)
+        dialect = options.pop("dialect", "auto")
+        self.model = CallModel(lines, dialect=dialect, **options)
         self.events: list[LineEvent] = []
+        #: Each event's wire form numbered as the recorder numbers a fresh history.
+        self.wires: list[dict[str, Any]] = []
+        self._numbers = LineSequences()
+        self.records: list[CallRecord] = []
         self.now = 1000.0
+
+    @property
+    def tracker(self) -> CallTracker:
+        return self.model.tracker
 
     def feed(self, *events: Event, at: float | None = None) -> list[LineEvent]:
         if at is not None:
             self.now = at
         out: list[LineEvent] = []
         for item in events:
-            for fact in self.reader.read(item, self.now):
-                out.extend(self.tracker.apply(fact))
+            result = self.model.feed(item, self.now)
+            assert result.failure is None, result.failure
+            out.extend(result.events)
+            self.records.extend(result.records)
         self.events.extend(out)
+        self.wires.extend(self._numbers.stamp(item.to_wire()) for item in out)
         return out
+
+    def finish(self) -> list[CallRecord]:
+        """Every record so far, and those held back until the end of the stream."""
+        return self.records + self.model.finish()
 
     def names(self, line: str) -> list[str]:
         return [item.name for item in self.events if item.line == line]
 
     def of(self, line: str) -> list[Any]:
         return [item for item in self.events if item.line == line]
+
+    def seqs(self, line: str) -> list[int]:
+        return [wire["seq"] for wire in self.wires if wire["line"] == line]

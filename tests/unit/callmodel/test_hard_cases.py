@@ -126,7 +126,7 @@ def test_creatio_legacy_example_gives_exactly_the_five_events() -> None:
         "RingFinished",
     ]
     assert run.of("101")[0].caller_number == CUSTOMER
-    assert [item.seq for item in run.of("101")] == [1, 2, 3, 4, 5]
+    assert run.seqs("101") == [1, 2, 3, 4, 5]
 
 
 def test_hold_by_either_side_is_counted_once_and_says_who_held() -> None:
@@ -143,7 +143,7 @@ def test_hold_by_either_side_is_counted_once_and_says_who_held() -> None:
         ("PutHoldAction", HoldSide.REMOTE),
         ("EndHoldAction", HoldSide.LINE),
     ]
-    (record,) = run.tracker.take_records() + run.tracker.flush()
+    (record,) = run.finish()
     assert record.hold_count == 1
     assert record.hold_seconds == 4.0
 
@@ -212,7 +212,7 @@ def test_local_channel_halves_are_one_leg() -> None:
     run.feed(event("Hangup", Uniqueid="p1", Channel="PJSIP/101-0003", Cause="16"))
     assert run.names("101")[-1] == "RingFinished"
     assert run.tracker.live_calls == 1  # the customer is still there
-    assert len(run.tracker.take_records() + run.tracker.flush()) == 1
+    assert len(run.finish()) == 1
 
 
 def test_optimised_away_local_channel_hands_the_leg_to_the_device_it_reached() -> None:
@@ -298,7 +298,7 @@ def test_offline_phone_is_recorded_as_a_failed_call_on_its_line() -> None:
     started, finished = run.of("103")
     assert started.caller_number == CUSTOMER
     assert finished.disposition == Disposition.FAILED
-    (record,) = run.tracker.take_records() + run.tracker.flush()
+    (record,) = run.finish()
     assert (record.line, record.answered, record.caller_number) == ("103", False, CUSTOMER)
 
 
@@ -370,7 +370,7 @@ def test_call_waiting_keeps_two_calls_apart_on_one_line() -> None:
         "RingFinished",
     ]
     assert second == ["RingStarted", "CommutationStarted", "RingFinished"]
-    assert [item.seq for item in run.of("101")] == list(range(1, 9))
+    assert run.seqs("101") == list(range(1, 9))
 
 
 def test_hold_by_parking_is_a_hold_of_the_same_call_on_the_same_line() -> None:
@@ -420,7 +420,7 @@ def test_hold_by_parking_is_a_hold_of_the_same_call_on_the_same_line() -> None:
         "RingFinished",
     ]
     assert {item.call_id for item in run.of("101")} == {"c1"}
-    (record,) = run.tracker.take_records() + run.tracker.flush()
+    (record,) = run.finish()
     assert (record.hold_count, record.hold_seconds, record.disposition) == (1, 6.0, "answered")
 
 
@@ -469,16 +469,21 @@ def test_attended_transfer_moves_the_call_to_the_new_line() -> None:
         ),
         at=1020.0,
     )
-    assert run.names("101") == [
+    original = [item for item in run.of("101") if item.call_id == "c1"]
+    assert [item.name for item in original] == [
         "RingStarted",
         "CommutationStarted",
         "PutHoldAction",
         "CallTransferred",
         "RingFinished",
     ]
-    transferred = run.of("101")[3]
-    assert transferred.transferred_to == "102"
-    assert run.of("101")[-1].disposition == Disposition.TRANSFERRED
+    assert original[3].transferred_to == "102"
+    assert original[-1].disposition == Disposition.TRANSFERRED
+    assert {item.caller_number for item in original} == {CUSTOMER}
+    # The consultation was a call of its own on 101, naming 102.
+    consult = [item for item in run.of("101") if item.call_id != "c1"]
+    assert [item.name for item in consult] == ["RingStarted", "CommutationStarted", "RingFinished"]
+    assert {(item.direction, item.callee_number) for item in consult} == {("internal", "102")}
     assert run.of("102")[-1].name == "CallInfoChanged"
     assert run.of("102")[-1].caller_number == CUSTOMER
 
@@ -659,3 +664,12 @@ def test_live_keys_name_the_calls_still_going_per_line() -> None:
     assert run.tracker.live_keys() == {("c1", "101"), ("c2", "102")}
     run.feed(event("Hangup", Uniqueid="o1", Channel="PJSIP/101-0002", Cause="16"))
     assert run.tracker.live_keys() == {("c2", "102")}
+
+
+def test_every_fact_type_has_a_handler() -> None:
+    # Dispatch is by type: a new fact without a handler would be a KeyError on real traffic.
+    from typing import get_args
+
+    from telephony.callmodel.facts import AnyFact
+
+    assert set(get_args(AnyFact)) == set(Run().tracker._handlers)

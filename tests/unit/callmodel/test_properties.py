@@ -69,6 +69,25 @@ def per_call(wire: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
 def test_interleaving_independent_calls_changes_nothing_per_call(
     picks: list[str], seed: int
 ) -> None:
+    assert_interleaving_changes_nothing(picks, seed)
+
+
+CONSULT = "asterisk-22/g_attended_transfer"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    others=st.lists(st.sampled_from(SINGLE_CALLS), min_size=1, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_interleaving_a_consultation_with_other_calls_changes_nothing_per_call(
+    others: list[str], seed: int
+) -> None:
+    """A consultation (and its transfer) stays the same call beside unrelated calls."""
+    assert_interleaving_changes_nothing([CONSULT, *others], seed)
+
+
+def assert_interleaving_changes_nothing(picks: list[str], seed: int) -> None:
     streams = [events_of(name, copy) for copy, name in enumerate(picks, 1)]
     alone: dict[str, list[tuple[Any, ...]]] = {}
     for stream in streams:
