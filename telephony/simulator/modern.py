@@ -1,15 +1,27 @@
 """Asterisk 12-22 event shapes (``DialBegin``, ``BridgeEnter``, ``Hold``/``Unhold``...).
 
 Header order and placeholders copy the Asterisk 22.10 captures in
-``tests/fixtures/ami/asterisk-22`` (a, b, c, e, f); knows no sockets.
+``tests/fixtures/ami/asterisk-22`` (a, b, c, e, f, and g for the attended transfer); knows
+no sockets.
 """
 
 from __future__ import annotations
 
 from telephony.ami import Event, Field
 
-from .channels import Bridge, Call, Channel, Dial, Party, State
-from .shapes import AGENT, CALL, Shapes, age, cause_fields, event, hms, seconds_since, shown
+from .channels import Bridge, Call, Channel, Consult, Dial, Party, State
+from .shapes import (
+    AGENT,
+    CALL,
+    FEATURE_ATXFER,
+    Shapes,
+    age,
+    cause_fields,
+    event,
+    hms,
+    seconds_since,
+    shown,
+)
 
 
 class ModernShapes(Shapes):
@@ -142,8 +154,20 @@ class ModernShapes(Shapes):
         if dial.is_queue_member and dial.caller is not None:
             dial.dest.connected = dial.caller.caller
             events.append(self.channel_event("NewConnectedLine", dial.dest))
+        one = dial.local_one
+        if one is not None:
+            # g_attended_transfer: the ;1 half rings too and takes the callee's caller ID.
+            one.state = State.RINGING
+            events.append(self.channel_event("Newstate", one))
+            events.extend(self.caller_changed(one, dial.dest.caller))
         events.append(self.dial_event("DialState", dial, ("DialStatus", "RINGING")))
+        if one is not None:
+            events.append(self.local_dial_event("DialState", one, "RINGING"))
         return events
+
+    def local_dial_event(self, name: str, one: Channel, status: str) -> Event:
+        """``DialState``/``DialEnd`` of the dial into a Local ``;1`` half: no calling channel."""
+        return self.dial_event(name, Dial(None, one, ""), ("DialStatus", status))
 
     def dial_answered(self, dial: Dial) -> list[Event]:
         dial.status = "ANSWER"
@@ -152,6 +176,11 @@ class ModernShapes(Shapes):
             self.channel_event("Newstate", dial.dest),
             self.dial_event("DialEnd", dial, ("DialStatus", "ANSWER")),
         ]
+        one = dial.local_one
+        if one is not None:
+            one.state = State.UP
+            events.append(self.channel_event("Newstate", one))
+            events.append(self.local_dial_event("DialEnd", one, "ANSWER"))
         caller = dial.caller
         if caller is not None and caller.state is not State.UP:
             caller.state = State.UP
@@ -269,6 +298,146 @@ class ModernShapes(Shapes):
         events.append(self.hangup(transferer, 16))
         if bridge is not None:
             events.append(self.bridge_event("BridgeDestroy", bridge))
+        return events
+
+    # -- attended transfer (g_attended_transfer) --------------------------------------------
+
+    def dtmf(self, channel: Channel, digit: str) -> Event:
+        """AMI ``Atxfer`` queues the feature code and the target as received DTMF."""
+        return event(
+            "DTMFEnd",
+            ("Privilege", "dtmf,all"),
+            self.system,
+            *self.block(channel),
+            ("Digit", digit),
+            ("DurationMs", "0"),
+            ("Direction", "Received"),
+        )
+
+    def local_bridge(self, one: Channel, two: Channel, consult: Consult) -> Event:
+        return event(
+            "LocalBridge",
+            CALL,
+            self.system,
+            *self.block(one, "LocalOne"),
+            *self.block(two, "LocalTwo"),
+            ("Context", consult.context),
+            ("Exten", consult.exten),
+            ("LocalOptimization", "Yes"),
+        )
+
+    def bridge_fields(self, bridge: Bridge, prefix: str) -> list[Field]:
+        """``ToBridgeUniqueid``, ``OrigBridgeType``...: a bridge block under a prefix."""
+        return [(f"{prefix}{key}", value) for key, value in self.bridge_block(bridge)]
+
+    def bridge_entered(self, bridge: Bridge, channel: Channel) -> Event:
+        bridge.channels.append(channel)
+        channel.bridge = bridge
+        return self.bridge_event("BridgeEnter", bridge, *self.block(channel))
+
+    def consult_began(self, consult: Consult) -> list[Event]:
+        transferer, transferee = consult.transferer, consult.transferee
+        one, two, bridge, dial = consult.local_one, consult.local_two, consult.bridge, consult.dial
+        assert dial is not None  # noqa: S101 - Pbx.start_consult sets it first
+        digits = FEATURE_ATXFER + consult.exten
+        events = [self.dtmf(transferer, digit) for digit in digits[: len(FEATURE_ATXFER)]]
+        # Fact 9: a Hold for the transferer with no re-INVITE (and never an Unhold).
+        transferer.on_hold = True
+        events.append(self.channel_event("Hold", transferer))
+        events.append(self.channel_event("MusicOnHoldStart", transferee, ("Class", "default")))
+        events.extend(self.dtmf(transferer, digit) for digit in digits[len(FEATURE_ATXFER) :])
+        one.state, two.state = State.DOWN, State.RING
+        events += [self.channel_event("Newchannel", one), self.channel_event("Newchannel", two)]
+        events.append(self.bridge_event("BridgeCreate", bridge))
+        events.extend(self.caller_changed(two, transferer.caller))
+        events.append(self.local_bridge(one, two, consult))
+        one.connected = transferer.caller
+        events.append(self.channel_event("NewConnectedLine", one))
+        events.append(self.bridge_entered(bridge, one))
+        events.append(self.bridge_left(consult.original, transferer))
+        dest = dial.dest
+        events.append(self.channel_event("Newchannel", dest))
+        events.append(self.bridge_entered(bridge, transferer))
+        dest.connected, dest.exten = transferer.caller, consult.exten
+        events.append(self.channel_event("NewConnectedLine", dest))
+        transferer.connected = Party()
+        events.append(self.channel_event("NewConnectedLine", transferer))
+        events.append(self.dial_event("DialBegin", dial, ("DialString", dial.dial_string)))
+        two.connected = transferer.connected = dest.caller
+        events.append(self.channel_event("NewConnectedLine", two))
+        events.append(self.channel_event("NewConnectedLine", transferer))
+        return events
+
+    def consult_answered(self, consult: Consult) -> list[Event]:
+        # The transferer has been in the consultation bridge with ;1 since the start.
+        return []
+
+    def consult_completed(
+        self, call: Call, consult: Consult, *, by_ami: bool, new_unique_id: str
+    ) -> list[Event]:
+        transferer, transferee, one = consult.transferer, consult.transferee, consult.local_one
+        original, bridge = consult.original, consult.bridge
+        request = "SoftHangupRequest" if by_ami else "HangupRequest"
+        events = [self.channel_event(request, transferer, ("Cause", "16"))]
+        events.append(
+            event(
+                "BridgeMerge",
+                CALL,
+                self.system,
+                *self.bridge_fields(original, "To"),
+                *self.bridge_fields(bridge, "From"),
+            )
+        )
+        events.append(self.bridge_left(bridge, one))
+        events.append(self.channel_event("MusicOnHoldStop", transferee))
+        events.append(self.bridge_entered(original, one))
+        events.append(self.bridge_left(bridge, transferer))
+        events.append(
+            event(
+                "AttendedTransfer",
+                CALL,
+                self.system,
+                ("Result", "Success"),
+                *self.block(transferer, "OrigTransferer"),
+                *self.bridge_fields(original, "Orig"),
+                *self.block(transferer, "SecondTransferer"),
+                *self.bridge_fields(bridge, "Second"),
+                *self.block(transferee, "Transferee"),
+                *self.block(one, "TransferTarget"),
+                ("IsExternal", "No"),
+                ("DestType", "Bridge"),
+                ("DestBridgeUniqueid", original.unique_id),
+            )
+        )
+        target = consult.dial.dest if consult.dial is not None else one
+        transferee.connected = target.caller
+        events.append(self.channel_event("NewConnectedLine", transferee))
+        one.connected = transferee.caller
+        events.append(self.channel_event("NewConnectedLine", one))
+        events.append(self.bridge_event("BridgeDestroy", bridge))
+        if target is not one and not target.is_hung_up:
+            target.connected = transferee.caller
+            events.append(self.channel_event("NewConnectedLine", target))
+        events.append(self.hangup(transferer, 16))
+        return events
+
+    def consult_failed(self, consult: Consult) -> list[Event]:
+        transferer, transferee, one = consult.transferer, consult.transferee, consult.local_one
+        bridge = consult.bridge
+        events: list[Event] = []
+        if not one.is_hung_up:
+            if one.bridge is not None:
+                events.append(self.bridge_left(one.bridge, one))
+            events.append(self.hangup(one, 16))
+        if transferer.bridge is bridge:
+            events.append(self.bridge_left(bridge, transferer))
+        events.append(self.bridge_event("BridgeDestroy", bridge))
+        events.append(self.bridge_entered(consult.original, transferer))
+        transferer.on_hold = False
+        events.append(self.channel_event("Unhold", transferer))
+        events.append(self.channel_event("MusicOnHoldStop", transferee))
+        transferer.connected = transferee.caller
+        events.append(self.channel_event("NewConnectedLine", transferer))
         return events
 
     # -- the end ---------------------------------------------------------------------------
