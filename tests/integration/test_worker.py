@@ -414,3 +414,44 @@ async def test_a_call_still_ringing_at_reconnect_ends_with_its_real_outcome(
     assert record.disposition == "missed"
     assert await CallEvent.objects.filter(record=record, name="RingFinished").acount() == 1
     assert [m["event"]["event"] for m in finished].count("RingStarted") == 0
+
+
+# -- consultation: MakeConsultCall, TransferCall, CancelTransfer ----------------------------------
+
+
+async def test_make_consult_call_sends_atxfer_on_the_operators_channel(worker: Worker) -> None:
+    worker.peer.answer("Atxfer", success("Atxfer successfully queued"))
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+    call_id = received[0]["event"]["call_id"]
+
+    result = await worker.command(
+        verb="attended_transfer", line="101", call_id=call_id, target="102"
+    )
+
+    assert result["ok"] is True, result
+    action = await worker.peer.wait_for_action("Atxfer")
+    assert (action.get("Channel") or "").startswith("PJSIP/101-")
+    assert (action.get("Context"), action.get("Exten")) == ("from-internal", "102")
+
+
+@pytest.mark.parametrize("verb", ["complete_transfer", "cancel_transfer"])
+async def test_complete_and_cancel_need_a_consultation_on_the_line(
+    worker: Worker, verb: str
+) -> None:
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+    before = len(worker.peer.actions)
+
+    # One call on the line: hanging up either party would not be a transfer.
+    result = await worker.command(verb=verb, line="101", call_id=received[0]["event"]["call_id"])
+
+    assert result["code"] == "invalid-state", result
+    await asyncio.sleep(0.2)
+    assert [a.name for a in worker.peer.actions[before:] if a.name != "Ping"] == []
