@@ -40,3 +40,8 @@ export function markConsultations() {
     label.textContent = ROLES[role] || "";
   }
 }
+
+// Cards appear when this tab claims them (tabs.js), after the event that made them:
+// label a card as soon as it is drawn, too.
+const list = document.getElementById("calls");
+if (list) new MutationObserver(markConsultations).observe(list, { childList: true });
