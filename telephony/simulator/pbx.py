@@ -175,7 +175,7 @@ class Pbx:
         if caller is not None:
             events += self.shapes.bridged(Bridge(self.namer.bridge_id()), dial.dest, caller)
         if call.consult is not None and dial is call.consult.dial:
-            events += self.shapes.consult_answered(call.consult)
+            events += self.shapes.consult.answered(call.consult)
         call.answered_at = call.answered_at or time.monotonic()
         self.send(events)
         return True
@@ -240,7 +240,7 @@ class Pbx:
         two.application, two.application_data = "Dial", dial_string
         dest.application = "AppDial"
         call.consult = consult
-        self.send(self.shapes.consult_began(consult))
+        self.send(self.shapes.consult.began(consult))
         return consult
 
     def _end_consult(self, call: Call, consult: Consult) -> None:
@@ -251,7 +251,7 @@ class Pbx:
         """The transferer hangs up: Asterisk completes the attended transfer."""
         self._end_consult(call, consult)
         new_id = self.namer.unique_id()
-        return self.shapes.consult_completed(call, consult, by_ami=by_ami, new_unique_id=new_id)
+        return self.shapes.consult.completed(call, consult, by_ami=by_ami, new_unique_id=new_id)
 
     def _target_gone(
         self, call: Call, consult: Consult, by: Channel, *, by_ami: bool
@@ -278,7 +278,7 @@ class Pbx:
         consult = call.consult
         if consult is not None and any(c.is_hung_up for c in consult.target_side):
             events += self._target_gone(call, consult, consult.local_two, by_ami=False)
-            events += self.shapes.consult_failed(consult)
+            events += self.shapes.consult.failed(consult)
             self._end_consult(call, consult)
         events += self._local_twins(call)
         events += self._orphans(call)
