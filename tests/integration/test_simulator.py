@@ -760,3 +760,66 @@ async def test_a_failed_consultation_takes_the_operator_back_to_the_customer(
         assert len(back) == 3  # the call, the consultation, and back to the customer
         assert back[-1]["BridgeUniqueid"] == back[0]["BridgeUniqueid"]
         assert [e["Channel"] for e in panel.ami_named("Unhold")] == [operator.name]
+
+
+# -- the consultation as the call model sees it (needs the consult call of issue #9) -----------
+
+
+def call_of(event: LineEvent) -> str:
+    return str(event.to_wire()["call_id"])
+
+
+def records_of(panel: Panel, line: str) -> list[CallRecord]:
+    return [record for record in panel.records if record.line == line]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_completed_consultation_is_a_call_of_its_own_and_transfers_the_caller(
+    dialect: str,
+) -> None:
+    async with connected(dialect, time_scale=0.05) as (simulator, client, panel):
+        consulting(simulator)
+        call, operator, customer = await consult_102(simulator, client, panel)
+        await panel.wait_for(lambda: target_talks(panel))
+        await panel.wait_for(lambda: len({call_of(e) for e in panel.calls if e.line == "101"}) == 2)
+        await client.send_action("Hangup", [("Channel", operator.name)])  # TransferCall
+        await panel.wait_for(lambda: len(records_of(panel, "101")) == 2)
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+        await panel.wait_records(3)  # 101's call and consultation, 102's call
+    first, consultation = sorted(records_of(panel, "101"), key=lambda r: r.started_at or 0)
+    assert (first.caller_number, str(first.disposition)) == (IVAN.number, "transferred")
+    assert first.transferred_to == "102"
+    assert str(consultation.direction) == "internal"
+    assert (consultation.caller_number, consultation.callee_number) == ("101", "102")
+    assert consultation.call_id != first.call_id
+    colleague = records_of(panel, "102")[-1]
+    assert IVAN.number in (colleague.caller_number, colleague.callee_number)
+    assert str(colleague.disposition) == "answered"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_cancelled_consultation_leaves_the_operator_with_the_caller(dialect: str) -> None:
+    async with connected(dialect, time_scale=0.05) as (simulator, client, panel):
+        consulting(simulator)
+        call, _operator, customer = await consult_102(simulator, client, panel)
+        await panel.wait_for(lambda: target_talks(panel))
+        target = next(c for c in call.channels if c.line == "102")
+        await client.send_action("Hangup", [("Channel", target.name)])  # CancelTransfer
+        await panel.wait_for(lambda: len(records_of(panel, "101")) == 1)
+        (consultation,) = records_of(panel, "101")
+        assert str(consultation.direction) == "internal"
+        original = next(call_of(e) for e in panel.calls if e.line == "101")
+        if dialect == "22":
+            # 22 held the caller with a Hold event; back with the caller, the hold ends.
+            await panel.wait_for(
+                lambda: (
+                    [e.name for e in panel.calls if call_of(e) == original][-1] == "EndHoldAction"
+                )
+            )
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+        await panel.wait_for(lambda: len(records_of(panel, "101")) == 2)
+    last = records_of(panel, "101")[-1]
+    assert (last.call_id, str(last.disposition)) == (original, "answered")
+    assert last.transferred_to is None
