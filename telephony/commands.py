@@ -184,17 +184,34 @@ def _blind_transfer(
 def _attended_transfer(
     config: ConnectorConfig, command: Command, call: CallView | None
 ) -> list[Action]:
+    """Start a consultation: ``Atxfer`` on the operator's channel (12+ and 1.8/11 alike; on 11
+    it queues the ``atxfer`` feature code as DTMF, so Dial needs its ``t``/``T`` options)."""
     target = check_number(config, command.target)
     fields = [("Channel", _channel(call)), ("Context", config.originate_context), ("Exten", target)]
     return [make_action("Atxfer", fields)]
 
 
+def _complete_transfer(
+    config: ConnectorConfig, command: Command, call: CallView | None
+) -> list[Action]:
+    """Complete the consultation: the transferer's channel hangs up, which Asterisk takes as
+    "complete" (12+: the attended transfer's transferer-hangup stimulus, a blond transfer
+    while the colleague still rings; 1.8/11: ``builtin_atxfer`` masquerades the customer
+    into the colleague's call). ``CancelAtxfer``'s twin does not exist in AMI."""
+    return [make_action("Hangup", [("Channel", _channel(call))])]
+
+
 def _cancel_transfer(
     config: ConnectorConfig, command: Command, call: CallView | None
 ) -> list[Action]:
-    if config.is_legacy:
-        raise CommandRejected("unsupported", "Asterisk 11 cannot cancel a transfer over AMI")
-    return [make_action("CancelAtxfer", [("Channel", _channel(call))])]
+    """Abandon the consultation: hang up the consulted party, and Asterisk takes the operator
+    back to the waiting customer (12+ and 1.8/11 alike). ``CancelAtxfer`` would need
+    13.18+ and the ``atxferabort`` feature; this works on every version we serve."""
+    assert call is not None  # noqa: S101 - checked in build_actions
+    if call.state == "held":
+        # A held call is the customer waiting: hanging up its other party would lose them.
+        raise CommandRejected("invalid-state", "cancel acts on the consultation, not the held call")
+    return [make_action("Hangup", [("Channel", _peer(call, "the consulted party is not known"))])]
 
 
 def _answer(config: ConnectorConfig, command: Command, call: CallView | None) -> list[Action]:
@@ -262,6 +279,7 @@ _BUILDERS = {
     "unhold": _unhold,
     "blind_transfer": _blind_transfer,
     "attended_transfer": _attended_transfer,
+    "complete_transfer": _complete_transfer,
     "cancel_transfer": _cancel_transfer,
     "answer": _answer,
     "set_dnd": _set_dnd,
@@ -272,3 +290,5 @@ _BUILDERS = {
 VERBS = frozenset(_BUILDERS)
 #: Verbs that act on one call of the line.
 CALL_VERBS = VERBS - {"make_call", "set_dnd", "queue_pause"}
+#: Verbs that need a consultation under way on the line (a second live call).
+CONSULT_VERBS = frozenset({"complete_transfer", "cancel_transfer"})

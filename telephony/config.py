@@ -56,7 +56,7 @@ def capabilities(dialect: str, hold_method: str, answer_method: str) -> dict[str
         "answer": answer_method != "none",
         "blind_transfer": True,
         "attended_transfer": True,  # Atxfer works on 11 too (k/f captures)
-        "cancel_transfer": dialect != "11",
+        "cancel_transfer": True,  # by hanging up the consulted party (commands.py)
         "dtmf": True,
         "dnd": True,
     }

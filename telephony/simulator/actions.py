@@ -188,8 +188,9 @@ class ActionDesk:
         call, channel = found
         session.send([reply(action, "Success", ("Message", "Channel Hungup"))])
         others_ring = any(d.is_ringing and d.dest is not channel for d in call.dials)
-        if not (call.queue and channel.line is not None and others_ring):
-            # The script's next steps no longer apply; a queue rings its other members on.
+        if call.consult is None and not (call.queue and channel.line is not None and others_ring):
+            # The script's next steps no longer apply; a queue rings its other members on,
+            # and a consultation's script follows its completion or failure.
             self._stop_script(call)
         self.pbx.hang_up(call, channel, by_ami=True)
 
@@ -238,18 +239,14 @@ class ActionDesk:
             return
         call, channel = found
         exten, context = self._destination(action)
+        if call.consult is not None or self.pbx.shapes.peer_of(channel) is None:
+            session.send([reply(action, "Error", ("Message", "Atxfer failed"))])
+            return
         session.send([reply(action, "Success", ("Message", "Atxfer successfully queued"))])
-        self.run_script(call, self._consult_then_transfer(call, channel, exten, context))
-
-    async def _consult_then_transfer(
-        self, call: Call, transferer: Channel, exten: str, context: str
-    ) -> None:
-        # Simplified: Asterisk raises Hold for the transferer (fact 9) and consults over a
-        # Local pair; here the consultation is a pause, then the customer dials the target.
-        self.pbx.hold(transferer, True)
-        await self.scenarios.timing.pause(2.0)
-        plan = self.scenarios.plan(self.rng)
-        await self.scenarios.transfer(call, transferer, exten, context, plan, blind=False)
+        consult = self.pbx.start_consult(call, channel, exten, context)
+        if consult is not None:
+            plan = self.scenarios.plan(self.rng)
+            self.run_script(call, self.scenarios.consult(call, consult, plan))
 
     def park(self, session: Session, action: Action) -> None:
         found = self._channel(session, action)

@@ -91,10 +91,43 @@ class Dial:
     legacy_end_pending: bool = False
     #: Queue member legs (11 sends no Dial events for them) and Originate's first leg.
     is_queue_member: bool = False
+    #: When a ``Local/...;2`` half places this dial: its ``;1`` half, which rings and
+    #: answers with the callee (22 reports it in ``DialState``/``DialEnd`` without caller).
+    local_one: Channel | None = None
 
     @property
     def is_ringing(self) -> bool:
         return self.status is None and not self.dest.is_hung_up
+
+
+@dataclass(slots=True, eq=False)
+class Consult:
+    """An attended transfer in progress (AMI ``Atxfer``): the transferer left ``transferee``
+    alone in ``original`` (on hold) and talks through a ``Local`` pair to the target.
+
+    ``local_one`` faces the transferer (in ``bridge`` on 12+; bridged with it once the target
+    answers on 11); ``local_two`` runs the dialplan and places ``dial`` to the target.
+    """
+
+    transferer: Channel
+    transferee: Channel
+    original: Bridge
+    local_one: Channel
+    local_two: Channel
+    bridge: Bridge
+    exten: str
+    context: str
+    dial: Dial | None = None
+    #: ``original``'s channels before the transferer left (11 names the pair in that order).
+    original_order: list[Channel] = field(default_factory=list)
+    #: Set once the transfer completed or failed (scripts wait on it).
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def target_side(self) -> tuple[Channel, ...]:
+        """The channels whose end fails the consultation (the target and the Local pair)."""
+        dest = (self.dial.dest,) if self.dial is not None else ()
+        return (self.local_one, self.local_two, *dest)
 
 
 @dataclass(slots=True, eq=False)
@@ -113,6 +146,10 @@ class Call:
     originate_failed: Callable[[], list[Event]] | None = None
     #: Set once no channel of the call is left; ``Simulator.start_call`` waiters use it.
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The attended transfer under way, if any.
+    consult: Consult | None = None
+    #: ``Local`` pairs of the call: when one half goes, Asterisk hangs up the other.
+    local_pairs: list[tuple[Channel, Channel]] = field(default_factory=list)
 
     @property
     def live_channels(self) -> list[Channel]:

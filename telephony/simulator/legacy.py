@@ -10,7 +10,18 @@ from __future__ import annotations
 from telephony.ami import Event, Field
 
 from .channels import Bridge, Call, Channel, Dial, Party, State
-from .shapes import AGENT, CALL, Shapes, age, cause_fields, event, hms, seconds_since, shown
+from .legacy_consult import LegacyConsult
+from .shapes import (
+    AGENT,
+    CALL,
+    Shapes,
+    age,
+    cause_fields,
+    event,
+    hms,
+    seconds_since,
+    shown,
+)
 
 
 class LegacyShapes(Shapes):
@@ -20,6 +31,9 @@ class LegacyShapes(Shapes):
     dialect = "11"
     # k2 (11): a failed Originate says <null> where 22 says <unknown>.
     failed_unique_id = "<null>"
+
+    def __init__(self) -> None:
+        self.consult = LegacyConsult(self)
 
     def call_headers(self) -> tuple[Field, ...]:
         return (CALL,)
@@ -201,12 +215,17 @@ class LegacyShapes(Shapes):
 
     def dial_ringing(self, dial: Dial) -> list[Event]:
         # a_click_to_call (11): the originated leg rings with no Dial event, but rings.
-        return [self.newstate(dial.dest, State.RINGING)]
+        events = [self.newstate(dial.dest, State.RINGING)]
+        if dial.local_one is not None:
+            events.append(self.newstate(dial.local_one, State.RINGING))
+        return events
 
     def dial_answered(self, dial: Dial) -> list[Event]:
         dial.status = "ANSWER"
         dial.legacy_end_pending = self.has_dial_events(dial)
         events = [self.newstate(dial.dest, State.UP)]
+        if dial.local_one is not None:
+            events.append(self.newstate(dial.local_one, State.UP))
         caller = dial.caller
         if caller is not None and caller.state is not State.UP:
             events.append(self.newstate(caller, State.UP))

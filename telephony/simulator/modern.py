@@ -1,7 +1,8 @@
 """Asterisk 12-22 event shapes (``DialBegin``, ``BridgeEnter``, ``Hold``/``Unhold``...).
 
 Header order and placeholders copy the Asterisk 22.10 captures in
-``tests/fixtures/ami/asterisk-22`` (a, b, c, e, f); knows no sockets.
+``tests/fixtures/ami/asterisk-22`` (a, b, c, e, f; the attended transfer of g is in
+``modern_consult.py``); knows no sockets.
 """
 
 from __future__ import annotations
@@ -9,7 +10,18 @@ from __future__ import annotations
 from telephony.ami import Event, Field
 
 from .channels import Bridge, Call, Channel, Dial, Party, State
-from .shapes import AGENT, CALL, Shapes, age, cause_fields, event, hms, seconds_since, shown
+from .modern_consult import ModernConsult
+from .shapes import (
+    AGENT,
+    CALL,
+    Shapes,
+    age,
+    cause_fields,
+    event,
+    hms,
+    seconds_since,
+    shown,
+)
 
 
 class ModernShapes(Shapes):
@@ -22,6 +34,7 @@ class ModernShapes(Shapes):
 
     def __init__(self, system_name: str = "sim") -> None:
         self.system = ("SystemName", system_name)
+        self.consult = ModernConsult(self)
 
     def call_headers(self) -> tuple[Field, ...]:
         return (CALL, self.system)
@@ -142,8 +155,20 @@ class ModernShapes(Shapes):
         if dial.is_queue_member and dial.caller is not None:
             dial.dest.connected = dial.caller.caller
             events.append(self.channel_event("NewConnectedLine", dial.dest))
+        one = dial.local_one
+        if one is not None:
+            # g_attended_transfer: the ;1 half rings too and takes the callee's caller ID.
+            one.state = State.RINGING
+            events.append(self.channel_event("Newstate", one))
+            events.extend(self.caller_changed(one, dial.dest.caller))
         events.append(self.dial_event("DialState", dial, ("DialStatus", "RINGING")))
+        if one is not None:
+            events.append(self.local_dial_event("DialState", one, "RINGING"))
         return events
+
+    def local_dial_event(self, name: str, one: Channel, status: str) -> Event:
+        """``DialState``/``DialEnd`` of the dial into a Local ``;1`` half: no calling channel."""
+        return self.dial_event(name, Dial(None, one, ""), ("DialStatus", status))
 
     def dial_answered(self, dial: Dial) -> list[Event]:
         dial.status = "ANSWER"
@@ -152,6 +177,11 @@ class ModernShapes(Shapes):
             self.channel_event("Newstate", dial.dest),
             self.dial_event("DialEnd", dial, ("DialStatus", "ANSWER")),
         ]
+        one = dial.local_one
+        if one is not None:
+            one.state = State.UP
+            events.append(self.channel_event("Newstate", one))
+            events.append(self.local_dial_event("DialEnd", one, "ANSWER"))
         caller = dial.caller
         if caller is not None and caller.state is not State.UP:
             caller.state = State.UP

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from telephony.ami import Event
 
-from .channels import Bridge, Call, Channel, Dial, Namer, Party, State
+from .channels import Bridge, Call, Channel, Consult, Dial, Namer, Party, State
 from .shapes import Shapes
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,14 @@ class Pbx:
         call.channels.append(channel)
         return channel
 
+    def local_channel(self, call: Call, name: str, context: str, exten: str) -> Channel:
+        """A ``Local/exten@context-n;1`` or ``;2`` half (no line of its own)."""
+        unique_id = self.namer.unique_id()
+        linked_id = call.channels[0].linked_id if call.channels else unique_id
+        channel = Channel(name, unique_id, linked_id, Party(), Party(), context, exten)
+        call.channels.append(channel)
+        return channel
+
     def trunk_channel(self, call: Call, caller: Party, exten: str) -> Channel:
         return self._channel(call, f"{self.tech}/pstn", caller, TRUNK, exten)
 
@@ -150,6 +158,9 @@ class Pbx:
         if dial.is_ringing and dial.dest.state is not State.RINGING:
             self.send(self.shapes.dial_ringing(dial))
 
+    def call_of(self, dial: Dial) -> Call | None:
+        return next((call for call in self.calls.values() if dial in call.dials), None)
+
     def answer(self, call: Call, dial: Dial) -> bool:
         """The callee picks up; in a queue the others stop ringing. False if it can't."""
         if not dial.is_ringing:
@@ -163,13 +174,17 @@ class Pbx:
             events += self.shapes.queue_connected(call, caller, dial.dest)
         if caller is not None:
             events += self.shapes.bridged(Bridge(self.namer.bridge_id()), dial.dest, caller)
-        call.answered_at = time.monotonic()
+        if call.consult is not None and dial is call.consult.dial:
+            events += self.shapes.consult.answered(call.consult)
+        call.answered_at = call.answered_at or time.monotonic()
         self.send(events)
         return True
 
     def fail(self, dial: Dial, status: str, cause: int, *, caller_cause: int | None) -> None:
         if dial.is_ringing:
-            self.send(self.shapes.dial_failed(dial, status, cause, caller_cause=caller_cause))
+            events = self.shapes.dial_failed(dial, status, cause, caller_cause=caller_cause)
+            call = self.call_of(dial)
+            self.send(events + (self._aftermath(call) if call is not None else []))
 
     def hold(self, channel: Channel, on_hold: bool) -> bool:
         if channel.is_hung_up or channel.on_hold == on_hold or channel.state is not State.UP:
@@ -189,6 +204,102 @@ class Pbx:
         )
         return transferee
 
+    def start_consult(
+        self, call: Call, transferer: Channel, exten: str, context: str
+    ) -> Consult | None:
+        """AMI ``Atxfer``: ``transferer`` holds its party and dials ``exten`` through a
+        ``Local`` pair (g_attended_transfer); ``None`` when it has nobody to transfer."""
+        transferee = self.shapes.peer_of(transferer)
+        original = transferer.bridge
+        if transferee is None or original is None or call.consult is not None:
+            return None
+        one_name, two_name = self.namer.local_pair(exten, context)
+        one = self.local_channel(call, one_name, context, exten)
+        two = self.local_channel(call, two_name, context, exten)
+        call.local_pairs.append((one, two))
+        consult = Consult(
+            transferer,
+            transferee,
+            original,
+            one,
+            two,
+            Bridge(self.namer.bridge_id()),
+            exten,
+            context,
+            original_order=list(original.channels),
+        )
+        line = self.line_of_device(exten)
+        if line is not None:
+            dest = self.line_channel(call, line, exten=exten)
+            dial_string = line
+        else:
+            dest = self.trunk_channel(call, Party(exten, None), exten)
+            dial_string = f"pstn/{exten}" if self.shapes.dialect == "11" else f"{exten}@pstn"
+        consult.dial = Dial(two, dest, dial_string, local_one=one)
+        call.dials.append(consult.dial)
+        two.application, two.application_data = "Dial", dial_string
+        dest.application = "AppDial"
+        call.consult = consult
+        self.send(self.shapes.consult.began(consult))
+        return consult
+
+    def _end_consult(self, call: Call, consult: Consult) -> None:
+        call.consult = None
+        consult.ended.set()
+
+    def _complete_consult(self, call: Call, consult: Consult, *, by_ami: bool) -> list[Event]:
+        """The transferer hangs up: Asterisk completes the attended transfer."""
+        self._end_consult(call, consult)
+        new_id = self.namer.unique_id()
+        return self.shapes.consult.completed(call, consult, by_ami=by_ami, new_unique_id=new_id)
+
+    def _target_gone(
+        self, call: Call, consult: Consult, by: Channel, *, by_ami: bool
+    ) -> list[Event]:
+        """``by`` (the target or a Local half) hangs up: the target side ends; ``_aftermath``
+        then takes the transferer back to its party."""
+        shapes, dial, two = self.shapes, consult.dial, consult.local_two
+        assert dial is not None  # noqa: S101 - set when the consult starts
+        if dial.is_ringing:
+            if by is dial.dest:
+                return shapes.dial_failed(dial, "NOANSWER", 16, caller_cause=16)
+            return [*shapes.dial_cancelled(dial), *shapes.hung_up(two, 16, soft=by_ami)]
+        target = by if by is dial.dest else two
+        if target.is_hung_up:
+            return []
+        if target.bridge is not None:
+            return shapes.hung_up_bridged(call, target, requested_by_ami=by_ami)
+        return shapes.hung_up(target, 16, soft=by_ami)
+
+    def _aftermath(self, call: Call) -> list[Event]:
+        """What a hangup leaves: a failed consultation returns, Local twins and lone
+        channels go."""
+        events: list[Event] = []
+        consult = call.consult
+        if consult is not None and any(c.is_hung_up for c in consult.target_side):
+            events += self._target_gone(call, consult, consult.local_two, by_ami=False)
+            events += self.shapes.consult.failed(consult)
+            self._end_consult(call, consult)
+        events += self._local_twins(call)
+        events += self._orphans(call)
+        return events
+
+    def _local_twins(self, call: Call) -> list[Event]:
+        """A Local half whose twin is gone goes too (with what it is bridged or dialling)."""
+        events: list[Event] = []
+        for one, two in call.local_pairs:
+            for gone, left in ((one, two), (two, one)):
+                if not gone.is_hung_up or left.is_hung_up:
+                    continue
+                for dial in call.dials:
+                    if dial.caller is left and dial.is_ringing:
+                        events += self.shapes.dial_cancelled(dial)
+                if left.bridge is not None:
+                    events += self.shapes.hung_up_bridged(call, left, requested_by_ami=True)
+                else:
+                    events += self.shapes.hung_up(left, 16, soft=True)
+        return events
+
     def caller_changed(self, channel: Channel, caller: Party) -> None:
         self.send(self.shapes.caller_changed(channel, caller))
 
@@ -198,6 +309,19 @@ class Pbx:
             return
         shapes = self.shapes
         events: list[Event] = []
+        consult = call.consult
+        if consult is not None and channel is consult.transferer:
+            events += self._complete_consult(call, consult, by_ami=by_ami)
+            self.send(events + self._aftermath(call))
+            return
+        if consult is not None and channel in consult.target_side:
+            # ``_aftermath`` sees the target side gone and hangs up ;1 with the return.
+            events += self._target_gone(call, consult, channel, by_ami=by_ami)
+            self.send(events + self._aftermath(call))
+            return
+        if consult is not None and channel is consult.transferee:
+            # The customer leaves during the consultation: the consultation goes on.
+            self._end_consult(call, consult)
         ringing_to = [d for d in call.dials if d.dest is channel and d.is_ringing]
         ringing_from = [d for d in call.dials if d.caller is channel and d.is_ringing]
         if channel.bridge is not None:
@@ -217,15 +341,18 @@ class Pbx:
             if call.queue:
                 events += shapes.queue_left(channel, call.queue)
             events += shapes.hung_up(channel, 16, soft=by_ami)
-        events += self._orphans(call)
-        self.send(events)
+        self.send(events + self._aftermath(call))
 
     def _orphans(self, call: Call) -> list[Event]:
         """Hang up channels nobody talks to any more (a queue caller with no member left)."""
         events: list[Event] = []
+        consult = call.consult
+        kept = (consult.transferer, consult.local_one) if consult is not None else ()
         for channel in call.live_channels:
-            in_dial = any(d.is_ringing and channel in (d.caller, d.dest) for d in call.dials)
-            if channel.bridge is not None or in_dial:
+            in_dial = any(
+                d.is_ringing and channel in (d.caller, d.dest, d.local_one) for d in call.dials
+            )
+            if channel.bridge is not None or in_dial or channel in kept:
                 continue
             if call.queue and call.answered_at is None and channel.line is None:
                 events += self.shapes.queue_left(channel, call.queue)

@@ -8,6 +8,7 @@ simulator's seeded generator, so a seeded run repeats itself. Knows no sockets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import random
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from telephony.ami import Event
 
-from .channels import Call, Channel, Dial, OriginateRequest, Party
+from .channels import Call, Channel, Consult, Dial, OriginateRequest, Party
 from .pbx import INTERNAL, OUTBOUND_CLI, Pbx, did_of
 
 #: Callers of the demo; Cyrillic names because the product serves Russian-speaking desks.
@@ -30,6 +31,8 @@ CUSTOMERS = (
 #: Numbers operators call out to.
 OUTBOUND_NUMBERS = ("+15559870001", "+15559870002", "+15559870003")
 QUEUE = "support"
+#: ``atxfernoanswertimeout`` (features.conf default): an unanswered consultation fails.
+CONSULT_NO_ANSWER = 15.0
 QUEUE_DID = "+15550000200"
 
 
@@ -66,6 +69,13 @@ class Timing:
 
     async def pause(self, seconds: float) -> None:
         await asyncio.sleep(seconds * self.scale)
+
+    async def wait(self, event: asyncio.Event, seconds: float) -> bool:
+        """Wait for ``event`` at most ``seconds``; whether it was set."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds * self.scale):
+                await event.wait()
+        return event.is_set()
 
 
 class Scenarios:
@@ -255,3 +265,30 @@ class Scenarios:
         if await self._dial_out(call, transferee, exten, plan):
             await self.timing.pause(plan.talk)
             self.pbx.hang_up(call, transferee)
+
+    async def consult(self, call: Call, consult: Consult, plan: Plan) -> None:
+        """g: the consulted colleague rings and answers (busy when on a call already); the
+        operator completes or cancels from the panel, else the colleague hangs up after
+        talking and the operator is back with the customer, who hangs up in the end."""
+        pbx, dial = self.pbx, consult.dial
+        assert dial is not None  # noqa: S101 - Pbx.start_consult sets it
+        target = dial.dest
+        busy = target.line is not None and any(
+            c.line == target.line and c is not target for c in pbx.live_channels()
+        )
+        if busy:
+            await self.timing.pause(0.3)
+            pbx.fail(dial, "BUSY", 17, caller_cause=17)
+        else:
+            pbx.ring(dial)
+            if plan.ring < CONSULT_NO_ANSWER:
+                await self.timing.pause(plan.ring)
+                if dial.is_ringing:
+                    pbx.answer(call, dial)
+            else:
+                await self.timing.pause(CONSULT_NO_ANSWER)
+                pbx.fail(dial, "NOANSWER", 0, caller_cause=16)
+        if not await self.timing.wait(consult.ended, plan.talk):
+            pbx.hang_up(call, target)
+        await self.timing.pause(plan.talk)
+        pbx.hang_up(call, consult.transferee)

@@ -14,12 +14,15 @@ from collections.abc import Sequence
 
 from telephony.ami import Event, Field
 
-from .channels import Bridge, Call, Channel, Dial, OriginateRequest, Party
+from .channels import Bridge, Call, Channel, Consult, Dial, OriginateRequest, Party
 
 #: The ``Privilege`` of call and queue events (both dialects).
 CALL = ("Privilege", "call,all")
 AGENT = ("Privilege", "agent,all")
 
+#: The lab's ``features.conf`` ``atxfer`` code, which AMI ``Atxfer`` queues as DTMF on the
+#: transferer (README fact 11 for 22, fact 7 for 11).
+FEATURE_ATXFER = "*2"
 #: ``Cause-txt`` of the hangup causes the simulator uses (Q.850).
 CAUSES = {
     0: "Unknown",
@@ -68,8 +71,36 @@ def caller_id(text: str) -> Party:
     return Party(text or None, None)
 
 
+class ConsultShapes(abc.ABC):
+    """The events of an attended transfer (AMI ``Atxfer``) in one dialect."""
+
+    @abc.abstractmethod
+    def began(self, consult: Consult) -> list[Event]:
+        """The feature digits arrive, the transferee waits on hold and the Local pair dials
+        the target (``consult.dial``)."""
+
+    @abc.abstractmethod
+    def answered(self, consult: Consult) -> list[Event]:
+        """After the target's answer: what the transferer's side adds."""
+
+    @abc.abstractmethod
+    def completed(
+        self, call: Call, consult: Consult, *, by_ami: bool, new_unique_id: str
+    ) -> list[Event]:
+        """The transferer hangs up: the transferee joins the target side, the transferer goes
+        (``new_unique_id``: the channel a masquerade makes, where the dialect does one)."""
+
+    @abc.abstractmethod
+    def failed(self, consult: Consult) -> list[Event]:
+        """The target side is gone (no answer, busy, hung up): the Local ``;1`` half goes and
+        the transferer is back with the transferee."""
+
+
 class Shapes(abc.ABC):
     """The events of each call moment in one dialect."""
+
+    #: The attended transfer's moments (``modern_consult.py``, ``legacy_consult.py``).
+    consult: ConsultShapes
 
     #: The greeting line: 22 says ``Asterisk Call Manager/11.0.0``, 11 says ``.../1.3``.
     greeting: str

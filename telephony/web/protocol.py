@@ -16,8 +16,8 @@ from ..commands import CommandRejected, check_dtmf, check_text
 
 #: Browser command -> (worker verb, fields it takes besides ``id`` and ``command``).
 #: ``HoldCall`` is a toggle: the verb (hold/unhold) is chosen from the call's state.
-#: ``TransferCall`` completes a consultation: in Asterisk an ``Atxfer`` completes when the
-#: transferring operator hangs up, so it is ``hang_up`` of the operator's leg.
+#: ``TransferCall`` completes a consultation and ``CancelTransfer`` abandons it (how, in
+#: ``telephony/commands.py``).
 COMMANDS: dict[str, tuple[str | None, frozenset[str]]] = {
     "MakeCall": ("make_call", frozenset({"targetAddress", "line", "connector"})),
     "AnswerCall": ("answer", frozenset({"callId"})),
@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str | None, frozenset[str]]] = {
     "HoldCall": ("hold", frozenset({"callId"})),
     "BlindTransferCall": ("blind_transfer", frozenset({"callId", "targetAddress"})),
     "MakeConsultCall": ("attended_transfer", frozenset({"callId", "targetAddress"})),
-    "TransferCall": ("hang_up", frozenset({"callId"})),
+    "TransferCall": ("complete_transfer", frozenset({"callId"})),
     "CancelTransfer": ("cancel_transfer", frozenset({"callId"})),
     "SetDnd": ("set_dnd", frozenset({"enabled", "line", "connector"})),
     "SendDtmf": ("send_dtmf", frozenset({"callId", "digits"})),

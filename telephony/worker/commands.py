@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..ami import AmiError, AmiTimeout, Event
-from ..commands import CALL_VERBS, CallView, Command, CommandRejected, build_actions
+from ..commands import CALL_VERBS, CONSULT_VERBS, CallView, Command, CommandRejected, build_actions
 
 if TYPE_CHECKING:
     from .runner import ConnectorRunner
@@ -121,6 +121,8 @@ class CommandRunner:
                 others = self.runner.tracker.lines_of_call(command.call_id or "")
                 if others and not others & allowed:
                     raise CommandRejected("not-your-call", "that call is on another line")
+            elif command.verb in CONSULT_VERBS:
+                view = self._consultation(view)
         actions = build_actions(self.runner.config, command, view)
         client = self.runner.client
         if not client.is_connected:
@@ -139,6 +141,24 @@ class CommandRunner:
         if leg is None:
             return None
         return CallView(leg.call_id, leg.line, leg.state, leg.channel, leg.peer_channel)
+
+    def _consultation(self, view: CallView) -> CallView:
+        """The consultation a complete or cancel acts on: the line must have a second live
+        call; asked on the held (waiting) call, the line's call that is not held."""
+        others = [
+            call_id
+            for call_id, line in self.runner.tracker.live_keys()
+            if line == view.line and call_id != view.call_id
+        ]
+        if not others:
+            raise CommandRejected("invalid-state", "there is no consultation on this line")
+        if view.state != "held":
+            return view
+        for call_id in sorted(others):
+            other = self._view(call_id, view.line)
+            if other is not None and other.state != "held":
+                return other
+        return view
 
     def originate_finished(self, event: Event) -> None:
         """An async Originate's outcome: tell the requester when it failed."""

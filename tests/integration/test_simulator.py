@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -30,7 +31,9 @@ from telephony.ami import (
     make_action,
 )
 from telephony.callmodel import CallRecord, CallTracker, DialectReader, LineEvent
-from telephony.simulator import CUSTOMERS, Kind, Party, Simulator
+from telephony.simulator import CUSTOMERS, Call, Channel, Kind, Party, Simulator
+from telephony.simulator.scenarios import Plan
+from tests.support.replay import FIXTURES
 
 LINES = ["101", "102"]
 DIALECTS = ["22", "11"]
@@ -531,7 +534,7 @@ def test_bad_options_are_refused() -> None:
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-async def test_park_redirect_back_atxfer_and_member_actions_are_answered(dialect: str) -> None:
+async def test_park_redirect_back_and_member_actions_are_answered(dialect: str) -> None:
     device = "PJSIP/101" if dialect == "22" else "SIP/101"
     async with connected(dialect, time_scale=0.2) as (simulator, client, panel):
         paused = await client.send_action("QueuePause", [("Interface", device), ("Paused", "true")])
@@ -551,12 +554,272 @@ async def test_park_redirect_back_atxfer_and_member_actions_are_answered(dialect
         back = [("Channel", customer.name), ("Context", "from-internal"), ("Exten", "101")]
         await client.send_action("Redirect", [*back, ("Priority", "1")])
         await panel.wait_for(lambda: "EndHoldAction" in panel.names("101"))
-        target = [("Channel", operator.name), ("Context", "from-internal"), ("Exten", "102")]
-        queued = await client.send_action("Atxfer", target)
-        assert queued.message == "Atxfer successfully queued"
-        await hang_up_when_102_talks(client, panel, customer.name)
+        await client.send_action("Hangup", [("Channel", customer.name)])
         await finish(simulator, call.finished)
-        await panel.wait_records(2)
-    assert panel.names("102") == ["RingStarted", "CommutationStarted", "RingFinished"]
-    assert panel.disposition("101") == "transferred"
+        await panel.wait_records(1)
+    assert panel.disposition("101") == "answered"
     assert panel.ami_named("QueueMemberPause" if dialect == "22" else "QueueMemberPaused")
+
+
+# -- attended transfer (AMI Atxfer) --------------------------------------------------------------
+
+G_CAPTURE = FIXTURES / "asterisk-22" / "g_attended_transfer" / "events.jsonl"
+#: Events the comparison leaves out: dialplan and RTP noise, device and member states.
+NOISE = {"VarSet", "Newexten", "RTCPSent", "DeviceStateChange", "QueueMemberStatus"}
+
+
+def role(channel: str) -> str:
+    """What a channel is in the consultation, the same in the capture and the simulator."""
+    for mark, name in (("pstn", "customer"), (";1", "local1"), (";2", "local2")):
+        if mark in channel:
+            return name
+    return {"101": "transferer", "102": "target"}.get(
+        channel.rsplit("/", maxsplit=1)[-1][:3], channel
+    )
+
+
+def shape(events: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """From the first feature digit to the transferer's Hangup, as (event, role) pairs."""
+    start = next(i for i, (name, _) in enumerate(events) if name == "DTMFEnd")
+    end = next(i for i, item in enumerate(events) if item == ("Hangup", "transferer"))
+    return events[start : end + 1]
+
+
+def capture_events() -> list[tuple[str, str]]:
+    pairs = []
+    with G_CAPTURE.open(encoding="utf-8") as lines:
+        for line in lines:
+            packet = json.loads(line)
+            fields = dict(packet["fields"])
+            if packet["kind"] == "event" and fields["Event"] not in NOISE:
+                who = fields.get("Channel") or fields.get("DestChannel") or ""
+                pairs.append((fields["Event"], role(who) if who else "-"))
+    return pairs
+
+
+def simulated(panel: Panel) -> list[tuple[str, str]]:
+    pairs = []
+    for event in panel.ami:
+        who = event.get("Channel") or event.get("DestChannel") or ""
+        pairs.append((event.name, role(who) if who else "-"))
+    return pairs
+
+
+def consulting(simulator: Simulator, ring: float = 1.0) -> None:
+    """The consulted colleague answers after ``ring`` seconds; nobody else ends a call."""
+    plan = Plan(ring=ring, talk=600.0, hold_after=60.0, hold=60.0, far_end_ring=1.0)
+    # Deliberate: a fixed plan instead of the seeded dice, so only the test ends the call.
+    simulator.scenarios.plan = lambda rng=None: plan  # type: ignore[method-assign]
+
+
+async def consult_102(
+    simulator: Simulator, client: AmiClient, panel: Panel
+) -> tuple[Call, Channel, Channel]:
+    """101 answers a customer and consults 102 by AMI ``Atxfer``; returns the call, the
+    operator's and the customer's channel."""
+    call = await simulator.start_call(Kind.INBOUND, "101", customer=IVAN)
+    await panel.wait_for(
+        lambda: (call.operator_channel("101") or customer_alone).bridge is not None
+    )
+    operator, customer = call.operator_channel("101"), call.customer_channel()
+    assert operator is not None and customer is not None
+    target = [("Channel", operator.name), ("Context", "from-internal"), ("Exten", "102")]
+    queued = await client.send_action("Atxfer", target)
+    assert queued.message == "Atxfer successfully queued"
+    return call, operator, customer
+
+
+#: A channel in no bridge, for waiting on one that does not exist yet.
+customer_alone = Channel("", "", "", Party(), Party(), "", "")
+
+
+def bridged(panel: Panel) -> list[Event]:
+    """Channels joining a bridge in either dialect (22 ``BridgeEnter``, 11 ``Bridge Link``)."""
+    enters = panel.ami_named("BridgeEnter")
+    links = [e for e in panel.ami_named("Bridge") if e["Bridgestate"] == "Link"]
+    return enters + [
+        Event.from_fields((("Event", "BridgeEnter"), ("Channel", e[key] or "")))
+        for e in links
+        for key in ("Channel1", "Channel2")
+    ]
+
+
+def target_talks(panel: Panel) -> bool:
+    return any(
+        (e.get("Channel") or "").startswith(("PJSIP/102-", "SIP/102-")) for e in bridged(panel)
+    )
+
+
+async def test_atxfer_consult_and_completion_match_the_asterisk_22_capture() -> None:
+    async with connected("22", time_scale=0.05) as (simulator, client, panel):
+        consulting(simulator)
+        call, operator, customer = await consult_102(simulator, client, panel)
+        await panel.wait_for(lambda: target_talks(panel))
+        simulator.pbx.hang_up(call, operator)  # 101's phone hangs up (BYE), as in the capture
+        await panel.wait_for(lambda: bool(panel.ami_named("AttendedTransfer")))
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+    assert shape(simulated(panel)) == shape(capture_events())
+    (done,) = panel.ami_named("AttendedTransfer")
+    assert done["TransfereeChannel"] == customer.name
+    assert done["OrigTransfererChannel"] == done["SecondTransfererChannel"] == operator.name
+    assert (done["TransferTargetChannel"] or "").endswith(";1")
+    assert done["DestBridgeUniqueid"] == done["OrigBridgeUniqueid"]
+    (local,) = panel.ami_named("LocalBridge")
+    assert local["LocalOneChannel"] == "Local/102@from-internal-00000000;1"
+    # Every channel of the call, Local halves and 102 included, hung up exactly once.
+    hung = [e["Channel"] for e in panel.ami_named("Hangup")]
+    assert sorted(hung) == sorted(c.name for c in call.channels)
+
+
+async def test_atxfer_on_asterisk_11_consults_by_local_pair_and_completes_by_masquerade() -> None:
+    async with connected("11", time_scale=0.05) as (simulator, client, panel):
+        consulting(simulator)
+        call, operator, customer = await consult_102(simulator, client, panel)
+        old_id = customer.unique_id
+        await panel.wait_for(lambda: target_talks(panel))
+        await client.send_action("Hangup", [("Channel", operator.name)])  # complete
+        await panel.wait_for(lambda: bool(panel.ami_named("Masquerade")))
+        assert customer.unique_id != old_id  # the live customer is the masquerade's Original
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+    names = [e.name for e in panel.ami]
+    assert "AttendedTransfer" not in names and "Hold" not in names  # README 11 facts 5 and 7
+    digits = [e["Digit"] for e in panel.ami_named("DTMF") if e["Channel"] == operator.name]
+    assert "".join(digits) == "*2102"
+    (local,) = panel.ami_named("LocalBridge")
+    assert local["LocalOptimization"] == "No"
+    (masquerade,) = panel.ami_named("Masquerade")
+    xfer = f"Transfered/{customer.name}"
+    assert (masquerade["Clone"], masquerade["Original"]) == (customer.name, xfer)
+    renames = [(e["Channel"], e["Newname"], e["Uniqueid"]) for e in panel.ami_named("Rename")]
+    assert renames == [
+        (customer.name, f"{customer.name}<MASQ>", old_id),
+        (xfer, customer.name, customer.unique_id),
+        (f"{customer.name}<MASQ>", f"{xfer}<ZOMBIE>", old_id),
+    ]
+    zombie = [e.name for e in panel.ami if e.get("Channel") == f"{xfer}<ZOMBIE>"]
+    assert zombie == ["Dial", "SoftHangupRequest", "Hangup"]
+    links = [
+        (e["Channel1"], e["Channel2"])
+        for e in panel.ami_named("Bridge")
+        if e["Bridgestate"] == "Link"
+    ]
+    assert links[-1] == (customer.name, "Local/102@from-internal-00000000;1")
+    # 101's own Hangup comes after the masquerade, once its feature returns.
+    operator_hangup = next(
+        i for i, e in enumerate(panel.ami) if e.name == "Hangup" and e["Channel"] == operator.name
+    )
+    assert names.index("Masquerade") < operator_hangup
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("how", ["cancelled", "no-answer", "busy"])
+async def test_a_failed_consultation_takes_the_operator_back_to_the_customer(
+    dialect: str, how: str
+) -> None:
+    async with connected(dialect, time_scale=0.02) as (simulator, client, panel):
+        consulting(simulator, ring=20.0 if how == "no-answer" else 1.0)
+        if how == "busy":
+            other = await simulator.start_call(Kind.INBOUND, "102")
+            await panel.wait_for(lambda: target_talks(panel))
+        call, operator, customer = await consult_102(simulator, client, panel)
+        dialled = f"{'SIP' if dialect == '11' else 'PJSIP'}/102-"
+        if how == "cancelled":
+            # CancelTransfer: the transferer's side hangs up the consulted party.
+            await panel.wait_for(lambda: target_talks(panel))
+            target = next(c for c in call.channels if c.name.startswith(dialled))
+            await panel.wait_for(lambda: target.bridge is not None)
+            await client.send_action("Hangup", [("Channel", target.name)])
+        await panel.wait_for(lambda: call.consult is None)
+        assert operator.bridge is not None and operator.bridge is customer.bridge
+        assert not operator.is_hung_up and not customer.is_hung_up
+        stop = "MusicOnHoldStop" if dialect == "22" else "MusicOnHold"
+        await panel.wait_for(lambda: bool(panel.ami_named(stop)))
+        if how == "busy":
+            other_customer = other.customer_channel()
+            assert other_customer is not None
+            await client.send_action("Hangup", [("Channel", other_customer.name)])
+            async with asyncio.timeout(WAIT):
+                await other.finished.wait()
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+    names = [e.name for e in panel.ami]
+    assert "AttendedTransfer" not in names and "Masquerade" not in names
+    local_twos = [c for c in call.channels if c.name.endswith(";2")]
+    assert len(local_twos) == 1 and local_twos[0].is_hung_up
+    if dialect == "22":
+        statuses = [
+            e["DialStatus"]
+            for e in panel.ami_named("DialEnd")
+            if (e.get("Channel") or "").endswith(";2")
+        ]
+        expected = {"cancelled": "ANSWER", "no-answer": "NOANSWER", "busy": "BUSY"}[how]
+        assert statuses[:1] == [expected]
+        back = [e for e in panel.ami_named("BridgeEnter") if e["Channel"] == operator.name]
+        assert len(back) == 3  # the call, the consultation, and back to the customer
+        assert back[-1]["BridgeUniqueid"] == back[0]["BridgeUniqueid"]
+        assert [e["Channel"] for e in panel.ami_named("Unhold")] == [operator.name]
+
+
+# -- the consultation as the call model sees it (needs the consult call of issue #9) -----------
+
+
+def call_of(event: LineEvent) -> str:
+    return str(event.to_wire()["call_id"])
+
+
+def records_of(panel: Panel, line: str) -> list[CallRecord]:
+    return [record for record in panel.records if record.line == line]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_completed_consultation_is_a_call_of_its_own_and_transfers_the_caller(
+    dialect: str,
+) -> None:
+    async with connected(dialect, time_scale=0.05) as (simulator, client, panel):
+        consulting(simulator)
+        call, operator, customer = await consult_102(simulator, client, panel)
+        await panel.wait_for(lambda: target_talks(panel))
+        await panel.wait_for(lambda: len({call_of(e) for e in panel.calls if e.line == "101"}) == 2)
+        await client.send_action("Hangup", [("Channel", operator.name)])  # TransferCall
+        await panel.wait_for(lambda: len(records_of(panel, "101")) == 2)
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+        await panel.wait_records(3)  # 101's call and consultation, 102's call
+    first, consultation = sorted(records_of(panel, "101"), key=lambda r: r.started_at or 0)
+    assert (first.caller_number, str(first.disposition)) == (IVAN.number, "transferred")
+    assert first.transferred_to == "102"
+    assert str(consultation.direction) == "internal"
+    assert (consultation.caller_number, consultation.callee_number) == ("101", "102")
+    assert consultation.call_id != first.call_id
+    colleague = records_of(panel, "102")[-1]
+    assert IVAN.number in (colleague.caller_number, colleague.callee_number)
+    assert str(colleague.disposition) == "answered"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_cancelled_consultation_leaves_the_operator_with_the_caller(dialect: str) -> None:
+    async with connected(dialect, time_scale=0.05) as (simulator, client, panel):
+        consulting(simulator)
+        call, _operator, customer = await consult_102(simulator, client, panel)
+        await panel.wait_for(lambda: target_talks(panel))
+        target = next(c for c in call.channels if c.line == "102")
+        await client.send_action("Hangup", [("Channel", target.name)])  # CancelTransfer
+        await panel.wait_for(lambda: len(records_of(panel, "101")) == 1)
+        (consultation,) = records_of(panel, "101")
+        assert str(consultation.direction) == "internal"
+        original = next(call_of(e) for e in panel.calls if e.line == "101")
+        if dialect == "22":
+            # 22 held the caller with a Hold event; back with the caller, the hold ends.
+            await panel.wait_for(
+                lambda: (
+                    [e.name for e in panel.calls if call_of(e) == original][-1] == "EndHoldAction"
+                )
+            )
+        await client.send_action("Hangup", [("Channel", customer.name)])
+        await finish(simulator, call.finished)
+        await panel.wait_for(lambda: len(records_of(panel, "101")) == 2)
+    last = records_of(panel, "101")[-1]
+    assert (last.call_id, str(last.disposition)) == (original, "answered")
+    assert last.transferred_to is None

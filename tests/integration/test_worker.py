@@ -415,3 +415,95 @@ async def test_a_call_still_ringing_at_reconnect_ends_with_its_real_outcome(
     assert record.disposition == "missed"
     assert await CallEvent.objects.filter(record=record, name="RingFinished").acount() == 1
     assert [m["event"]["event"] for m in finished].count("RingStarted") == 0
+
+
+# -- consultation: MakeConsultCall, TransferCall, CancelTransfer ----------------------------------
+
+
+async def test_make_consult_call_sends_atxfer_on_the_operators_channel(worker: Worker) -> None:
+    worker.peer.answer("Atxfer", success("Atxfer successfully queued"))
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+    call_id = received[0]["event"]["call_id"]
+
+    result = await worker.command(
+        verb="attended_transfer", line="101", call_id=call_id, target="102"
+    )
+
+    assert result["ok"] is True, result
+    action = await worker.peer.wait_for_action("Atxfer")
+    assert (action.get("Channel") or "").startswith("PJSIP/101-")
+    assert (action.get("Context"), action.get("Exten")) == ("from-internal", "102")
+
+
+@pytest.mark.parametrize("verb", ["complete_transfer", "cancel_transfer"])
+async def test_complete_and_cancel_need_a_consultation_on_the_line(
+    worker: Worker, verb: str
+) -> None:
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+    before = len(worker.peer.actions)
+
+    # One call on the line: hanging up either party would not be a transfer.
+    result = await worker.command(verb=verb, line="101", call_id=received[0]["event"]["call_id"])
+
+    assert result["code"] == "invalid-state", result
+    await asyncio.sleep(0.2)
+    assert [a.name for a in worker.peer.actions[before:] if a.name != "Ping"] == []
+
+
+G_22 = "asterisk-22/g_attended_transfer"
+
+
+async def _consulting_101(worker: Worker) -> tuple[str, str]:
+    """g_attended_transfer up to 101's hangup: the caller held, 101 talks to 102. Returns the
+    caller's call id and the consultation's, as line 101's panel received them."""
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(G_22, "Event: HangupRequest\r\n"))
+    received = await worker.messages_until(
+        line_101,
+        lambda m: (
+            m["event"]["direction"] == "internal" and m["event"]["event"] == "CommutationStarted"
+        ),
+    )
+    caller = received[0]["event"]["call_id"]
+    consultation = received[-1]["event"]["call_id"]
+    assert caller != consultation
+    return caller, consultation
+
+
+@pytest.mark.parametrize("on", ["caller", "consultation"])
+async def test_transfer_call_completes_by_hanging_up_the_transferers_channel(
+    worker: Worker, on: str
+) -> None:
+    worker.peer.answer("Hangup", success("Channel Hungup"))
+    calls = dict(zip(["caller", "consultation"], await _consulting_101(worker), strict=True))
+
+    result = await worker.command(verb="complete_transfer", line="101", call_id=calls[on])
+
+    assert result["ok"] is True, result
+    action = await worker.peer.wait_for_action("Hangup")
+    assert action.get("Channel") == "PJSIP/101-00000021"
+
+
+@pytest.mark.parametrize("on", ["caller", "consultation"])
+async def test_cancel_transfer_hangs_up_the_consulted_party_never_the_caller(
+    worker: Worker, on: str
+) -> None:
+    worker.peer.answer("Hangup", success("Channel Hungup"))
+    calls = dict(zip(["caller", "consultation"], await _consulting_101(worker), strict=True))
+
+    result = await worker.command(verb="cancel_transfer", line="101", call_id=calls[on])
+
+    assert result["ok"] is True, result
+    action = await worker.peer.wait_for_action("Hangup")
+    assert action.get("Channel") in {
+        "PJSIP/102-00000022",
+        "Local/102@from-internal-00000000;1",
+    }

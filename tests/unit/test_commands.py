@@ -167,16 +167,72 @@ def test_attended_transfer_sends_atxfer_on_the_operators_channel() -> None:
     ]
 
 
-def test_cancel_transfer_sends_cancel_atxfer_on_asterisk_12() -> None:
-    (action,) = build("cancel_transfer", call=make_call_view())
+def test_attended_transfer_is_the_atxfer_asterisk_22_accepted_and_consulted_with() -> None:
+    call = make_call_view(channel="PJSIP/101-00000021")
 
-    assert headers(action) == [("Action", "CancelAtxfer"), ("Channel", OPERATOR)]
+    (action,) = build("attended_transfer", call=call, target="102")
+
+    assert headers(action) == recorded_action("asterisk-22/g_attended_transfer", "Atxfer")
 
 
-def test_cancel_transfer_is_refused_on_asterisk_11_which_has_no_cancel_atxfer() -> None:
-    call = make_call_view(channel="SIP/101-0000000d")
+def test_attended_transfer_on_asterisk_11_is_the_same_atxfer() -> None:
+    call = make_call_view(channel="SIP/101-0000000d", peer_channel="SIP/pstn-0000000e")
 
-    assert rejection("cancel_transfer", config=LEGACY, call=call) == "unsupported"
+    (action,) = build("attended_transfer", config=LEGACY, call=call, target="102")
+
+    assert headers(action) == [
+        ("Action", "Atxfer"),
+        ("Channel", "SIP/101-0000000d"),
+        ("Context", "from-internal"),
+        ("Exten", "102"),
+    ]
+
+
+@pytest.mark.parametrize(("config", "operator"), [(MODERN, OPERATOR), (LEGACY, "SIP/101-0000000d")])
+@pytest.mark.parametrize("state", ["connected", "ringing", "held"])
+def test_complete_transfer_hangs_up_the_transferers_channel(
+    config: ConnectorConfig, operator: str, state: str
+) -> None:
+    # g_attended_transfer: 101 hanging up completed it; while 102 rings it is a blond transfer.
+    call = make_call_view(channel=operator, peer_channel="Local/102@x-00000000;1", state=state)
+
+    (action,) = build("complete_transfer", config=config, call=call)
+
+    assert headers(action) == [("Action", "Hangup"), ("Channel", operator)]
+
+
+@pytest.mark.parametrize(
+    ("config", "colleague"),
+    [(MODERN, "PJSIP/102-00000022"), (LEGACY, "Local/102@from-internal-00000000;1")],
+)
+def test_cancel_transfer_hangs_up_the_consulted_party(
+    config: ConnectorConfig, colleague: str
+) -> None:
+    call = make_call_view(peer_channel=colleague, state="ringing")
+
+    (action,) = build("cancel_transfer", config=config, call=call)
+
+    assert headers(action) == [("Action", "Hangup"), ("Channel", colleague)]
+
+
+def test_cancel_transfer_never_hangs_up_the_waiting_customer_of_a_held_call() -> None:
+    call = make_call_view(state="held", peer_channel=CUSTOMER)
+
+    assert rejection("cancel_transfer", call=call) == "invalid-state"
+
+
+def test_cancel_transfer_is_refused_before_the_consulted_party_is_known() -> None:
+    call = make_call_view(peer_channel=None)
+
+    assert rejection("cancel_transfer", call=call) == "unsupported"
+
+
+@pytest.mark.parametrize("verb", ["complete_transfer", "cancel_transfer"])
+def test_consultation_commands_act_only_on_the_operators_own_line(verb: str) -> None:
+    foreign = make_call_view(line="102", channel="PJSIP/102-00000022")
+
+    assert rejection(verb, call=foreign) == "not-your-call"
+    assert rejection(verb, call=None) == "no-such-call"
 
 
 # -- hold and unhold ---------------------------------------------------------------------------
@@ -524,9 +580,9 @@ def test_capabilities_offer_only_what_the_connector_can_do() -> None:
 
     assert capabilities["hold"] is False
     assert capabilities["answer"] is False
-    # Atxfer works on Asterisk 11 (the k capture); cancelling one does not.
+    # Atxfer works on Asterisk 11 too; cancelling hangs up the consulted party there as well.
     assert capabilities["attended_transfer"] is True
-    assert capabilities["cancel_transfer"] is False
+    assert capabilities["cancel_transfer"] is True
     assert capabilities["blind_transfer"] is True
 
 

@@ -1,9 +1,10 @@
 // The operator's call panel (entry module): wires the socket's hello and events to the
 // call cards, lines and toasts, then connects. Each part of the page has its own module:
-// cards.js, actions.js, directory.js, dialbox.js, keyboard.js, statusbar.js.
+// cards.js, consult.js, actions.js, directory.js, dialbox.js, keyboard.js, statusbar.js.
 import { otherParty } from "./calls.js";
 import { handledHere } from "./actions.js";
 import { capabilities, cards, removeCard, update } from "./cards.js";
+import { markConsultations } from "./consult.js";
 import { dialFromQuery } from "./dialbox.js";
 import { _, errorText, format } from "./labels.js";
 import { socket, store } from "./session.js";
@@ -36,6 +37,7 @@ socket.addEventListener("hello", ({ detail }) => {
   const { removed } = store.reset(hello.snapshot || []);
   for (const key of removed) removeCard(key);
   for (const call of store.list()) update(call);
+  markConsultations();
   if (reconnected) toast(_("Reconnected."), "ok");
   dialFromQuery();
   refreshLines();
@@ -57,6 +59,7 @@ socket.addEventListener("event", ({ detail: event }) => {
   } else {
     update(call);
   }
+  markConsultations();
   refreshLines();
 });
 
