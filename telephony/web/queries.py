@@ -180,6 +180,8 @@ def snapshot_wire(record: CallRecord) -> dict[str, Any]:
         started_at=record.started_at.timestamp(),
     )
     wire = event.to_wire()
+    # The talk timer of a reloaded panel counts from here, not from the ring.
+    wire["answered_at"] = record.answered_at.timestamp() if record.answered_at else None
     if last.get("contact"):
         wire["contact"] = last["contact"]
     return wire

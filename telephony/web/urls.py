@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import history, lines, panel
+from .views import cards, contacts, history, lines, panel
 
 app_name = "telephony"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),
     path("history/<int:pk>/", history.call_detail, name="call-detail"),
+    path("contacts/<int:pk>/", contacts.contact, name="contact"),
+    path("api/calls/origin/", cards.call_origin, name="call-origin"),
     path("api/directory/", lines.directory, name="directory"),
     path("api/dnd/", lines.set_dnd, name="dnd"),
     path("healthz", panel.healthz, name="healthz"),

@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from ...models import CallRecord
+from ...parties import party_of
 
 register = template.Library()
 
@@ -40,6 +41,4 @@ def event_label(name: str) -> str:
 @register.filter
 def party_name(record: CallRecord) -> str:
     """The name of the party the operator talked to."""
-    if record.direction == CallRecord.Direction.OUTGOING:
-        return record.callee_name
-    return record.caller_name
+    return party_of(record).name

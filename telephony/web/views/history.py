@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ...models import CallRecord
+from ...parties import party_of
 from ...phones import digits_only
 from .access import can_supervise, visible_records
 
@@ -99,10 +100,8 @@ def filtered(request: HttpRequest) -> tuple[HistoryFilter, QuerySet[CallRecord]]
 
 
 def other_party(record: CallRecord) -> str:
-    """The number to call back: the customer, whoever dialled."""
-    if record.direction == CallRecord.Direction.OUTGOING:
-        return record.callee_number
-    return record.caller_number
+    """The number to call back: the other party, whoever dialled."""
+    return party_of(record).number
 
 
 @login_required

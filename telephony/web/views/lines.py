@@ -39,6 +39,16 @@ def line_states(connector_ids: list[int]) -> dict[tuple[int, str], str]:
     return states
 
 
+def colleague_name(extension: Extension | None) -> str:
+    """A line as colleagues know it: its operator's name in the app, else its label."""
+    if extension is None:
+        return ""
+    operator = extension.operator
+    if operator is not None and operator.get_full_name():
+        return operator.get_full_name()
+    return extension.display_name or (operator.get_username() if operator else "")
+
+
 @login_required
 @require_GET
 def directory(request: HttpRequest) -> JsonResponse:
@@ -62,8 +72,7 @@ def directory(request: HttpRequest) -> JsonResponse:
             {
                 "connector": row.connector_id,
                 "line": row.number,
-                "name": row.display_name
-                or (operator.get_full_name() or operator.get_username() if operator else ""),
+                "name": colleague_name(row),
                 "state": state,
                 "mine": operator is not None and operator.pk == request.user.pk,
             }

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ...models import CallRecord, Extension
 from .access import SUPERVISE, can_supervise, own_extensions
+from .lines import colleague_name
 
 
 @login_required
@@ -26,12 +27,21 @@ def panel(request: HttpRequest) -> HttpResponse:
         "extensions": extensions,
         "can_supervise": can_supervise(request.user),
         "panel_config": {
-            "contactUrl": reverse("admin:telephony_contact_change", args=[0]),
+            "contactUrl": reverse("telephony:contact", args=[0]),
+            "callOriginUrl": reverse("telephony:call-origin"),
+            "colleagues": colleagues({ext.connector_id for ext in extensions}),
             "directoryUrl": reverse("telephony:directory"),
             "dndUrl": reverse("telephony:dnd"),
         },
     }
     return render(request, "telephony/panel.html", context)
+
+
+def colleagues(connector_ids: set[int]) -> dict[str, str]:
+    """``{"3:102": "Bob Stone"}``: how the panel names a colleague's line on a card."""
+    rows = Extension.objects.filter(connector_id__in=connector_ids).select_related("operator")
+    names = {f"{row.connector_id}:{row.number}": colleague_name(row) for row in rows}
+    return {key: name for key, name in names.items() if name}
 
 
 @login_required
