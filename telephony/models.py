@@ -278,3 +278,17 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.seq}"
+
+
+class OperatorProfile(models.Model):
+    """What the server keeps per user for the panel: when they last looked at their missed
+    calls (the badge counts the ones after it) and the time zone they read times in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cti_profile"
+    )
+    missed_seen_at = models.DateTimeField(_("missed calls seen"), null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"

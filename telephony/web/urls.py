@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import cards, contacts, history, lines, panel
+from .views import cards, contacts, history, lines, missed, panel
 
 app_name = "telephony"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("history/<int:pk>/", history.call_detail, name="call-detail"),
     path("contacts/<int:pk>/", contacts.contact, name="contact"),
     path("api/calls/origin/", cards.call_origin, name="call-origin"),
+    path("missed/", missed.missed_calls, name="missed"),
+    path("api/missed/", missed.missed_count, name="missed-count"),
     path("api/directory/", lines.directory, name="directory"),
     path("api/dnd/", lines.set_dnd, name="dnd"),
     path("healthz", panel.healthz, name="healthz"),

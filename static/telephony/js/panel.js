@@ -41,7 +41,10 @@ socket.addEventListener("hello", ({ detail }) => {
     update(call);
     lookUpOrigin(call);
   }
-  if (reconnected) toast(_("Reconnected."), "ok");
+  if (reconnected) {
+    toast(_("Reconnected."), "ok");
+    refreshMissedBadge();
+  }
   dialFromQuery();
   refreshLines();
 });
@@ -73,6 +76,22 @@ function toastMissed(call) {
   const who = headline(call, config.colleagues || {});
   const name = [who.title, who.number].filter(Boolean).join(" ") || _("Unknown caller");
   toast(format(_("Missed call from %s"), [name]), "warning");
+  refreshMissedBadge();
+}
+
+/** The top bar's count of missed calls not yet seen: the server keeps the "seen" mark. */
+async function refreshMissedBadge() {
+  const badge = document.getElementById("missed-badge");
+  if (!badge || !config.missedCountUrl) return;
+  try {
+    const response = await fetch(config.missedCountUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const { unseen } = await response.json();
+    badge.textContent = String(unseen);
+    badge.hidden = !unseen;
+  } catch {
+    // Offline: the next missed call or page load counts again.
+  }
 }
 
 async function lookUpOrigin(call) {

@@ -1,12 +1,16 @@
-"""Template filters of the history pages: durations, call-event labels, the other party."""
+"""Template filters of the history pages (durations, call-event labels, the other party) and
+the missed-calls badge."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext_lazy as _
 
 from ...models import CallRecord
 from ...parties import party_of
+from .. import missed
 
 register = template.Library()
 
@@ -42,3 +46,10 @@ def event_label(name: str) -> str:
 def party_name(record: CallRecord) -> str:
     """The name of the party the operator talked to."""
     return party_of(record).name
+
+
+@register.simple_tag(takes_context=True)
+def unseen_missed(context: dict[str, Any]) -> int:
+    """The missed-calls badge's number for the page's user."""
+    request = context.get("request")
+    return missed.unseen_count(request.user) if request is not None else 0

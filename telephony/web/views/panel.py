@@ -29,6 +29,7 @@ def panel(request: HttpRequest) -> HttpResponse:
         "panel_config": {
             "contactUrl": reverse("telephony:contact", args=[0]),
             "callOriginUrl": reverse("telephony:call-origin"),
+            "missedCountUrl": reverse("telephony:missed-count"),
             "colleagues": colleagues({ext.connector_id for ext in extensions}),
             "directoryUrl": reverse("telephony:directory"),
             "dndUrl": reverse("telephony:dnd"),
