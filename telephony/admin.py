@@ -12,7 +12,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .connectors import config_for, probe
-from .models import CallEvent, CallRecord, Connector, Contact, ContactPhone, Extension
+from .models import (
+    CallEvent,
+    CallRecord,
+    Connector,
+    Contact,
+    ContactPhone,
+    Extension,
+    WrapUpTag,
+)
 
 
 class SecretField(forms.CharField):
@@ -213,3 +221,12 @@ class CallRecordAdmin(admin.ModelAdmin[CallRecord]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(WrapUpTag)
+class WrapUpTagAdmin(admin.ModelAdmin[WrapUpTag]):
+    """The result tags operators pick after a call."""
+
+    list_display = ["name", "active", "position"]
+    list_editable = ["active", "position"]
+    search_fields = ["name"]

@@ -292,3 +292,38 @@ class OperatorProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+
+class WrapUpTag(models.Model):
+    """A result an operator may give a call after it (``sale``, ``complaint``...); the admin
+    keeps the list, an inactive tag stays on old calls but is no longer offered."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    active = models.BooleanField(_("offered to operators"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("wrap-up tag")
+        verbose_name_plural = _("wrap-up tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WrapUp(models.Model):
+    """What the operator noted about a call after it: a result tag and free text. Kept apart
+    from ``CallRecord``, which only the worker writes."""
+
+    record = models.OneToOneField(CallRecord, on_delete=models.CASCADE, related_name="wrapup")
+    tag = models.ForeignKey(
+        WrapUpTag, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("result tag")
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"wrap-up of {self.record_id}"

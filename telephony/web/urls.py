@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import cards, contacts, history, lines, missed, panel
+from .views import cards, contacts, history, lines, missed, panel, wrapup
 
 app_name = "telephony"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),
     path("history/<int:pk>/", history.call_detail, name="call-detail"),
+    path("history/<int:pk>/wrapup/", wrapup.wrapup_for_record, name="record-wrapup"),
+    path("api/wrapup/", wrapup.wrapup_for_call, name="wrapup"),
     path("contacts/<int:pk>/", contacts.contact, name="contact"),
     path("api/calls/origin/", cards.call_origin, name="call-origin"),
     path("missed/", missed.missed_calls, name="missed"),

@@ -113,7 +113,7 @@ def test_the_csv_export_has_the_filtered_calls_only(office: dict[str, Any]) -> N
     response = client_for(office["users"]["alice"]).get("/history/export.csv?disposition=missed")
     text = response.getvalue().decode("utf-8-sig")
     rows = text.strip().splitlines()
-    assert rows[0].startswith("started_at,answered_at,ended_at,line,direction,disposition")
+    assert rows[0].startswith("Started,Answered,Ended,Line,Direction,Result")
     assert len(rows) == 2
     assert ",missed," in rows[1]
     assert "Иван Петров" in rows[1]
@@ -146,11 +146,11 @@ def test_the_csv_export_defuses_formulas_in_caller_id_but_keeps_phone_numbers(
     response = client_for(office["users"]["alice"]).get("/history/export.csv")
 
     rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
-    evil = [row for row in rows if row["caller_number"] == "+1 (555) 123-0003"]
-    assert sorted(row["caller_name"] for row in evil) == sorted("'" + name for name in formulas)
+    evil = [row for row in rows if row["Caller number"] == "+1 (555) 123-0003"]
+    assert sorted(row["Caller name"] for row in evil) == sorted("'" + name for name in formulas)
     # A plain number starting with + or - is data, not a formula: it stays as it is.
-    assert {row["callee_number"] for row in evil} == {"-101"}
-    assert {row["caller_number"] for row in rows} >= {"+15551230001", "+15551230002"}
+    assert {row["Callee number"] for row in evil} == {"-101"}
+    assert {row["Caller number"] for row in rows} >= {"+15551230001", "+15551230002"}
 
 
 def test_the_detail_page_shows_the_timeline_and_is_private(office: dict[str, Any]) -> None:

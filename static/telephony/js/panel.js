@@ -11,6 +11,7 @@ import { config, socket, store } from "./session.js";
 import { onLineState, refreshLines, showPbx } from "./statusbar.js";
 import { forget, onPeerMessage } from "./tabs.js";
 import { toast } from "./toasts.js";
+import { offerWrapUp } from "./wrapup.js";
 import "./keyboard.js";
 
 const banner = document.getElementById("banner");
@@ -57,6 +58,7 @@ socket.addEventListener("event", ({ detail: event }) => {
   if (!event.call_id) return;
   const { kind, call } = store.apply(event);
   if (kind === "removed") {
+    if (cards.has(call.key)) offerWrapUp(call); // the tab that showed the call wraps it up
     removeCard(call.key);
     forgetOrigin(call.key);
     const rejected = handledHere.delete(call.key);

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from ...models import CallRecord, Extension
+from ...models import CallRecord, Extension, WrapUpTag
 from .access import SUPERVISE, can_supervise, own_extensions
 from .lines import colleague_name
 
@@ -30,6 +30,10 @@ def panel(request: HttpRequest) -> HttpResponse:
             "contactUrl": reverse("telephony:contact", args=[0]),
             "callOriginUrl": reverse("telephony:call-origin"),
             "missedCountUrl": reverse("telephony:missed-count"),
+            "wrapUpUrl": reverse("telephony:wrapup"),
+            "wrapUpTags": [
+                {"id": tag.pk, "name": tag.name} for tag in WrapUpTag.objects.filter(active=True)
+            ],
             "colleagues": colleagues({ext.connector_id for ext in extensions}),
             "directoryUrl": reverse("telephony:directory"),
             "dndUrl": reverse("telephony:dnd"),
