@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import cards, contacts, history, lines, missed, panel, wrapup
+from .views import cards, contacts, history, lines, missed, panel, preferences, wrapup
 
 app_name = "telephony"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("contacts/<int:pk>/", contacts.contact, name="contact"),
     path("api/calls/origin/", cards.call_origin, name="call-origin"),
     path("missed/", missed.missed_calls, name="missed"),
+    path("settings/", preferences.preferences, name="preferences"),
     path("api/missed/", missed.missed_count, name="missed-count"),
     path("api/directory/", lines.directory, name="directory"),
     path("api/dnd/", lines.set_dnd, name="dnd"),

@@ -43,6 +43,15 @@ def event_label(name: str) -> str:
 
 
 @register.filter
+def disposition_label(code: str) -> str:
+    """``"answered-elsewhere"`` -> "answered elsewhere", translated; unknown codes as they are."""
+    try:
+        return str(CallRecord.Disposition(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
 def party_name(record: CallRecord) -> str:
     """The name of the party the operator talked to."""
     return party_of(record).name

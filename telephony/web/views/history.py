@@ -65,6 +65,15 @@ class HistoryFilter(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("number, name, company")}),
     )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(
+                _("The from-date is after the to-date: no call can match. Swap them?")
+            )
+        return data
+
     def apply(self, records: QuerySet[CallRecord]) -> QuerySet[CallRecord]:
         if not self.is_valid():
             return records
