@@ -9,6 +9,7 @@ app_name = "telephony"
 urlpatterns = [
     path("", panel.panel, name="panel"),
     path("supervisor/", panel.supervisor, name="supervisor"),
+    path("api/supervisor/today/", panel.today, name="today"),
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),
     path("history/<int:pk>/", history.call_detail, name="call-detail"),

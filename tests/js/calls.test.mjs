@@ -3,7 +3,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { CallStore, elapsed, headline, otherParty } from "../../static/telephony/js/calls.js";
+import {
+  CallStore,
+  distinctCalls,
+  elapsed,
+  headline,
+  otherParty,
+} from "../../static/telephony/js/calls.js";
 
 const base = {
   event: "RingStarted",
@@ -91,4 +97,15 @@ test("a reloaded panel's snapshot keeps the answer time", () => {
   ]);
   const [call] = store.list();
   assert.equal(elapsed(call, 1_008_000), 5000);
+});
+
+test("the supervisor counts calls, not each line's part of them", () => {
+  const legs = [
+    { connector: "3", callId: "q1", state: "ringing" },
+    { connector: "3", callId: "q1", state: "connected" }, // ring-all: one member answered
+    { connector: "3", callId: "q1:2", state: "ringing" }, // the same call rung again
+    { connector: "3", callId: "c2", state: "held" },
+    { connector: "4", callId: "c2", state: "ringing" }, // another PBX's call id
+  ];
+  assert.deepEqual(distinctCalls(legs), ["connected", "held", "ringing"]);
 });

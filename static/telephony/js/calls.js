@@ -142,6 +142,23 @@ export class CallStore {
   }
 }
 
+/** The state of each call behind the legs: one per connector and call id (``<id>:2`` is
+ * the same call rung again), connected before held before ringing. */
+export function distinctCalls(calls) {
+  const byCall = new Map();
+  for (const call of calls) {
+    const key = `${call.connector}:${String(call.callId).replace(/:\d+$/, "")}`;
+    const states = byCall.get(key) || new Set();
+    states.add(call.state);
+    byCall.set(key, states);
+  }
+  return [...byCall.values()].map((states) => {
+    if (states.has("connected")) return "connected";
+    if (states.has("held")) return "held";
+    return states.has("ringing") ? "ringing" : [...states][0];
+  });
+}
+
 /** Milliseconds the card's timer shows at ``now``: ring time while ringing, then talk time
  * from the answer (also after a reload: the snapshot carries ``answered_at``). */
 export function elapsed(call, now) {

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import connection
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 
-from ...models import CallRecord, Extension, WrapUpTag
+from ...models import Extension, WrapUpTag
+from ..counters import today_counts
 from .access import SUPERVISE, can_supervise, own_extensions
 from .lines import colleague_name
 
@@ -56,12 +55,7 @@ def supervisor(request: HttpRequest) -> HttpResponse:
     extensions = Extension.objects.select_related("connector", "operator").order_by(
         "connector__name", "number"
     )
-    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = CallRecord.objects.filter(started_at__gte=midnight).aggregate(
-        total=Count("pk"),
-        answered=Count("pk", filter=Q(disposition="answered")),
-        missed=Count("pk", filter=Q(disposition="missed")),
-    )
+    today = today_counts()
     lines = [
         {
             "connector": ext.connector_id,
@@ -77,8 +71,18 @@ def supervisor(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "telephony/supervisor.html",
-        {"today": today, "supervisor_config": {"lines": lines}},
+        {
+            "today": today,
+            "supervisor_config": {"lines": lines, "todayUrl": reverse("telephony:today")},
+        },
     )
+
+
+@login_required
+@permission_required(SUPERVISE, raise_exception=True)
+def today(request: HttpRequest) -> JsonResponse:
+    """Today's counts, per call, for the supervisor page to refresh as calls end."""
+    return JsonResponse(today_counts())
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
