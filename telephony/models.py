@@ -327,3 +327,22 @@ class WrapUp(models.Model):
 
     def __str__(self) -> str:
         return f"wrap-up of {self.record_id}"
+
+
+class LineDnd(models.Model):
+    """A line's do-not-disturb as the server knows it: written when the PBX accepted a
+    ``SetDnd`` (AstDB ``DND/<line>`` and the queue pause), read by every tab's hello, the
+    directory and the supervisor page, so it survives reloads and restarts."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="dnd_lines")
+    line = models.CharField(_("line"), max_length=32)
+    enabled = models.BooleanField(_("do not disturb"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "line"], name="one_dnd_per_line")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {'DND' if self.enabled else 'available'}"

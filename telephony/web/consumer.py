@@ -23,7 +23,7 @@ from django.conf import settings
 
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import dispatch, queries
+from . import dispatch, dnd, queries
 from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ _hello = database_sync_to_async(queries.hello)
 _snapshot = database_sync_to_async(queries.snapshot)
 _last_sequences = database_sync_to_async(queries.last_sequences)
 _route = database_sync_to_async(dispatch.route)
+_record_dnd = database_sync_to_async(dnd.record)
 
 
 def _setting(name: str, default: float) -> float:
@@ -171,6 +172,11 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             while len(self.finished) > _LATE_RESULTS:
                 self.finished.popitem(last=False)
         ok = bool(result.get("ok"))
+        if ok and routed.command["verb"] == "set_dnd":
+            # The PBX took it: DND is now the line's state on the server, for every tab.
+            await _record_dnd(
+                routed.connector_id, routed.command["line"], bool(routed.command["enabled"])
+            )
         await self._reply(
             request.client_id,
             ok=ok,

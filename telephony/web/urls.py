@@ -21,6 +21,5 @@ urlpatterns = [
     path("settings/", preferences.preferences, name="preferences"),
     path("api/missed/", missed.missed_count, name="missed-count"),
     path("api/directory/", lines.directory, name="directory"),
-    path("api/dnd/", lines.set_dnd, name="dnd"),
     path("healthz", panel.healthz, name="healthz"),
 ]

@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from telephony.models import CallEvent, Contact, Extension
+from telephony.models import CallEvent, Contact, Extension, LineDnd
 from tests.factories import CALL_START, make_call_record, make_connector
 
 pytestmark = pytest.mark.django_db
@@ -175,16 +175,15 @@ def test_the_directory_shows_colleagues_live_state(office: dict[str, Any]) -> No
     assert states == {"101": ("idle", True), "102": ("busy", False)}
 
 
-def test_dnd_can_be_set_only_on_ones_own_line(office: dict[str, Any]) -> None:
+def test_the_directory_shows_the_servers_dnd_state(office: dict[str, Any]) -> None:
     connector = office["records"][0].connector
-    alice = client_for(office["users"]["alice"])
-    mine = {"line": "101", "connector": connector.pk, "enabled": True}
-    theirs = {**mine, "line": "102"}
-    assert alice.post("/api/dnd/", mine, content_type="application/json").status_code == 200
-    assert alice.post("/api/dnd/", theirs, content_type="application/json").status_code == 403
+    LineDnd.objects.create(connector=connector, line="101", enabled=True)
+    LineDnd.objects.create(connector=connector, line="102", enabled=False)
     bob = client_for(office["users"]["bob"])
     states = {entry["line"]: entry["state"] for entry in bob.get("/api/directory/").json()["lines"]}
-    assert states["101"] == "dnd"
+    assert states == {"101": "dnd", "102": "idle"}
+    # Panels no longer report DND themselves: the server records what the PBX accepted.
+    assert bob.post("/api/dnd/", {}).status_code == 404
 
 
 def test_pages_speak_russian_when_the_browser_asks(office: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import { dialFromQuery } from "./dialbox.js";
 import { _, errorText, format } from "./labels.js";
 import { forgetOrigin, learnOrigin } from "./origin.js";
 import { config, socket, store } from "./session.js";
-import { onLineState, refreshLines, showPbx } from "./statusbar.js";
+import { onLineState, refreshLines, restoreDnd, showPbx } from "./statusbar.js";
 import { forget, onPeerMessage } from "./tabs.js";
 import { toast } from "./toasts.js";
 import { offerWrapUp } from "./wrapup.js";
@@ -36,6 +36,7 @@ socket.addEventListener("hello", ({ detail }) => {
   }
   // The snapshot is the truth about live calls: drop the cards of calls that ended while
   // we were away, redraw the others (the same card, never a second one).
+  restoreDnd(hello.lines || []);
   const { removed } = store.reset(hello.snapshot || []);
   for (const key of removed) removeCard(key);
   for (const call of store.list()) {

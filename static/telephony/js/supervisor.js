@@ -23,6 +23,7 @@ const STATES = {
   held: _("on hold"),
   busy: _("busy"),
   idle: _("idle"),
+  dnd: _("do not disturb"),
 };
 const DIRECTIONS = { incoming: _("Incoming"), outgoing: _("Outgoing"), internal: _("Internal") };
 
@@ -132,6 +133,7 @@ function draw() {
     if (mine.some((call) => call.state === "held")) state = "held";
     else if (mine.some((call) => call.state !== "ringing")) state = "connected";
     else if (mine.length) state = "ringing";
+    else if (line.dnd) state = "dnd";
     const tr = document.createElement("tr");
     tr.dataset.line = line.line;
     tr.append(

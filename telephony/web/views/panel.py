@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from ...models import Extension, WrapUpTag
 from ..counters import today_counts
+from ..dnd import dnd_lines
 from .access import SUPERVISE, can_supervise, own_extensions
 from .lines import colleague_name
 
@@ -35,7 +36,6 @@ def panel(request: HttpRequest) -> HttpResponse:
             ],
             "colleagues": colleagues({ext.connector_id for ext in extensions}),
             "directoryUrl": reverse("telephony:directory"),
-            "dndUrl": reverse("telephony:dnd"),
         },
     }
     return render(request, "telephony/panel.html", context)
@@ -56,12 +56,14 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         "connector__name", "number"
     )
     today = today_counts()
+    dnd_on = dnd_lines({ext.connector_id for ext in extensions})
     lines = [
         {
             "connector": ext.connector_id,
             "connectorName": ext.connector.name,
             "line": ext.number,
             "name": ext.display_name,
+            "dnd": (ext.connector_id, ext.number) in dnd_on,
             "operator": ext.operator.get_full_name() or ext.operator.get_username()
             if ext.operator
             else "",
