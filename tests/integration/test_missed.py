@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def office() -> dict[str, Any]:
     connector = make_connector()
     alice = User.objects.create_user("alice", password="pw")
-    bob = User.objects.create_user("bob", password="pw")
+    bob = User.objects.create_user("bob", password="pw", first_name="Bob", last_name="Stone")
     Extension.objects.create(connector=connector, number="101", operator=alice)
     Extension.objects.create(connector=connector, number="102", operator=bob)
     ivan = Contact(name="Иван Петров", company="Ромашка", phones="+15551230002")
@@ -88,3 +88,16 @@ def test_the_badge_counts_unseen_missed_calls_until_the_page_is_opened(
 def test_missed_calls_need_a_login() -> None:
     assert Client().get("/missed/").status_code == 302
     assert Client().get("/api/missed/").status_code == 302
+
+
+def test_a_colleague_who_called_is_named_as_in_the_app(office: dict[str, Any]) -> None:
+    missed(
+        office,
+        "from-bob",
+        direction="internal",
+        caller_number="102",
+        caller_name="Operator Bob",
+        callee_number="101",
+    )
+    [row] = client_for(office["alice"]).get("/missed/").context["rows"]
+    assert (row.name, row.number) == ("Bob Stone", "102")

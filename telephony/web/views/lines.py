@@ -39,6 +39,13 @@ def colleague_name(extension: Extension | None) -> str:
     return extension.display_name or (operator.get_username() if operator else "")
 
 
+def colleagues(connector_ids: set[int]) -> dict[str, str]:
+    """``{"3:102": "Bob Stone"}``: how the panel names a colleague's line on a card."""
+    rows = Extension.objects.filter(connector_id__in=connector_ids).select_related("operator")
+    names = {f"{row.connector_id}:{row.number}": colleague_name(row) for row in rows}
+    return {key: name for key, name in names.items() if name}
+
+
 @login_required
 @require_GET
 def directory(request: HttpRequest) -> JsonResponse:

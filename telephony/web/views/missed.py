@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from ...models import CallRecord
 from ...parties import party_of
 from .. import missed
+from .lines import colleagues
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +30,22 @@ class MissedRow:
 
 @login_required
 def missed_calls(request: HttpRequest) -> HttpResponse:
-    """The user's missed calls of the last days, the unseen ones marked; then all seen."""
+    """The user's missed calls of the last days, the unseen ones marked; then all seen.
+    Callers named as on the card: a colleague by their name in the app, else the phone
+    book, else the PBX."""
     seen = missed.seen_at(request.user)
+    records = list(missed.missed_records(request.user)[:200])
+    names = colleagues({record.connector_id for record in records if record.connector_id})
     rows = []
-    for record in missed.missed_records(request.user)[:200]:
+    for record in records:
         party = party_of(record)
+        colleague = names.get(f"{record.connector_id}:{party.number}")
+        contact = record.contact.name if record.contact else ""
         rows.append(
             MissedRow(
                 record=record,
                 number=party.number,
-                name=record.contact.name if record.contact else party.name,
+                name=colleague or contact or party.name,
                 is_new=seen is None or (record.ended_at is not None and record.ended_at > seen),
             )
         )

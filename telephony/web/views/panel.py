@@ -16,7 +16,7 @@ from ...models import Extension, WrapUpTag
 from ..counters import today_counts
 from ..dnd import dnd_lines
 from .access import SUPERVISE, can_supervise, own_extensions
-from .lines import colleague_name
+from .lines import colleagues
 
 
 @login_required
@@ -39,13 +39,6 @@ def panel(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "telephony/panel.html", context)
-
-
-def colleagues(connector_ids: set[int]) -> dict[str, str]:
-    """``{"3:102": "Bob Stone"}``: how the panel names a colleague's line on a card."""
-    rows = Extension.objects.filter(connector_id__in=connector_ids).select_related("operator")
-    names = {f"{row.connector_id}:{row.number}": colleague_name(row) for row in rows}
-    return {key: name for key, name in names.items() if name}
 
 
 @login_required
