@@ -174,9 +174,12 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         ok = bool(result.get("ok"))
         if ok and routed.command["verb"] == "set_dnd":
             # The PBX took it: DND is now the line's state on the server, for every tab.
-            await _record_dnd(
-                routed.connector_id, routed.command["line"], bool(routed.command["enabled"])
-            )
+            try:
+                await _record_dnd(
+                    routed.connector_id, routed.command["line"], bool(routed.command["enabled"])
+                )
+            except Exception:  # the PBX did it; the browser still gets its answer
+                logger.exception("cannot record DND of line %s", routed.command["line"])
         await self._reply(
             request.client_id,
             ok=ok,
