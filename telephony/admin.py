@@ -7,12 +7,22 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
 from .connectors import config_for, probe
-from .models import CallEvent, CallRecord, Connector, Contact, ContactPhone, Extension
+from .models import (
+    CallEvent,
+    CallRecord,
+    Connector,
+    Contact,
+    ContactPhone,
+    Extension,
+    WrapUpTag,
+)
 
 
 class SecretField(forms.CharField):
@@ -141,6 +151,22 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
         status = getattr(connector, "status", None)
         return status.worker_host if status is not None else ""
 
+    def get_urls(self) -> list[URLPattern]:
+        test = self.admin_site.admin_view(self.test_connection_view)
+        own = [path("<int:object_id>/test-connection/", test, name="telephony_connector_test")]
+        return own + super().get_urls()
+
+    def test_connection_view(self, request: HttpRequest, object_id: int) -> JsonResponse:
+        """The change page's *Test connection* button: log in with the saved settings once,
+        answer ``{"ok", "message"}`` for the page to show beside the button."""
+        connector = self.get_object(request, str(object_id))
+        if connector is None or not self.has_change_permission(request, connector):
+            raise PermissionDenied
+        if request.method != "POST":
+            return JsonResponse({"ok": False, "message": "POST only"}, status=405)
+        result = async_to_sync(probe)(config_for(connector))
+        return JsonResponse({"ok": result.ok, "message": result.message})
+
     @admin.action(description=_("Test connection (log in to the PBX)"))
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
         for connector in queryset:
@@ -216,3 +242,12 @@ class CallRecordAdmin(admin.ModelAdmin[CallRecord]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(WrapUpTag)
+class WrapUpTagAdmin(admin.ModelAdmin[WrapUpTag]):
+    """The result tags operators pick after a call."""
+
+    list_display = ["name", "active", "position"]
+    list_editable = ["active", "position"]
+    search_fields = ["name"]

@@ -8,6 +8,7 @@ here (no CR/LF, numbers match the connector's dial pattern) and again by ``encod
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .ami.packets import Action
@@ -272,7 +273,40 @@ def _send_dtmf(config: ConnectorConfig, command: Command, call: CallView | None)
     return [make_action("PlayDTMF", [("Channel", channel), ("Digit", digit)]) for digit in digits]
 
 
-_BUILDERS = {
+Builder = Callable[[ConnectorConfig, Command, "CallView | None"], list[Action]]
+
+#: ChanSpy options per supervisor mode, the same on Asterisk 11 and 12+: ``b`` only a bridged
+#: call, ``q`` no beep or name announcement to the supervisor, ``E`` end when the spied
+#: channel hangs up; ``w`` whisper to the operator only, ``B`` barge (talk to both parties).
+SPY_OPTIONS = {"listen": "bqE", "whisper": "bqwE", "barge": "bqBE"}
+
+
+def _spy(mode: str) -> Builder:
+    """Ring the supervisor's phone (``target``, one of the connector's lines); once answered
+    it runs ChanSpy on the operator's channel of the call."""
+    options = SPY_OPTIONS[mode]
+
+    def build(config: ConnectorConfig, command: Command, call: CallView | None) -> list[Action]:
+        supervisor = command.target
+        if not supervisor or supervisor not in config.lines:
+            raise CommandRejected("invalid-input", "listening in needs your own phone line")
+        if supervisor == command.line:
+            raise CommandRejected("invalid-input", "that is your own call")
+        device = config.device_for(supervisor)
+        fields = [
+            ("Channel", device),
+            ("Application", "ChanSpy"),
+            ("Data", f"{_channel(call)},{options}"),
+            ("CallerID", f'"{mode} {command.line}" <{command.line}>'),
+            ("Timeout", str(ORIGINATE_TIMEOUT_MS)),
+            ("Async", "true"),
+        ]
+        return [make_action("Originate", fields)]
+
+    return build
+
+
+_BUILDERS: dict[str, Builder] = {
     "make_call": _make_call,
     "hang_up": _hang_up,
     "hold": _hold,
@@ -285,6 +319,9 @@ _BUILDERS = {
     "set_dnd": _set_dnd,
     "queue_pause": _queue_pause,
     "send_dtmf": _send_dtmf,
+    "listen": _spy("listen"),
+    "whisper": _spy("whisper"),
+    "barge": _spy("barge"),
 }
 #: Every command the worker knows: the builders' names.
 VERBS = frozenset(_BUILDERS)

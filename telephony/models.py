@@ -305,3 +305,71 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.seq}"
+
+
+class OperatorProfile(models.Model):
+    """What the server keeps per user for the panel: when they last looked at their missed
+    calls (the badge counts the ones after it) and the time zone they read times in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cti_profile"
+    )
+    missed_seen_at = models.DateTimeField(_("missed calls seen"), null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class WrapUpTag(models.Model):
+    """A result an operator may give a call after it (``sale``, ``complaint``...); the admin
+    keeps the list, an inactive tag stays on old calls but is no longer offered."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    active = models.BooleanField(_("offered to operators"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("wrap-up tag")
+        verbose_name_plural = _("wrap-up tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WrapUp(models.Model):
+    """What the operator noted about a call after it: a result tag and free text. Kept apart
+    from ``CallRecord``, which only the worker writes."""
+
+    record = models.OneToOneField(CallRecord, on_delete=models.CASCADE, related_name="wrapup")
+    tag = models.ForeignKey(
+        WrapUpTag, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("result tag")
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"wrap-up of {self.record_id}"
+
+
+class LineDnd(models.Model):
+    """A line's do-not-disturb as the server knows it: written when the PBX accepted a
+    ``SetDnd`` (AstDB ``DND/<line>`` and the queue pause), read by every tab's hello, the
+    directory and the supervisor page, so it survives reloads and restarts."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="dnd_lines")
+    line = models.CharField(_("line"), max_length=32)
+    enabled = models.BooleanField(_("do not disturb"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "line"], name="one_dnd_per_line")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {'DND' if self.enabled else 'available'}"

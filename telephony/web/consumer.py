@@ -24,7 +24,7 @@ from django.conf import settings
 from .. import metrics
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import dispatch, queries
+from . import dispatch, dnd, queries
 from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ _hello = database_sync_to_async(queries.hello)
 _snapshot = database_sync_to_async(queries.snapshot)
 _last_sequences = database_sync_to_async(queries.last_sequences)
 _route = database_sync_to_async(dispatch.route)
+_record_dnd = database_sync_to_async(dnd.record)
 
 
 def _setting(name: str, default: float) -> float:
@@ -175,6 +176,14 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             while len(self.finished) > _LATE_RESULTS:
                 self.finished.popitem(last=False)
         ok = bool(result.get("ok"))
+        if ok and routed.command["verb"] == "set_dnd":
+            # The PBX took it: DND is now the line's state on the server, for every tab.
+            try:
+                await _record_dnd(
+                    routed.connector_id, routed.command["line"], bool(routed.command["enabled"])
+                )
+            except Exception:  # the PBX did it; the browser still gets its answer
+                logger.exception("cannot record DND of line %s", routed.command["line"])
         await self._reply(
             request.client_id,
             ok=ok,

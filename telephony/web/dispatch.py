@@ -22,6 +22,9 @@ from ..models import CallRecord, Connector, ConnectorStatus, Extension
 from .protocol import PanelRequest
 from .queries import Audience, load_audience
 
+#: Verbs that ring the supervisor's own phone into an operator's call (ChanSpy).
+SPY_VERBS = frozenset({"listen", "whisper", "barge"})
+
 _Row = TypeVar("_Row", bound=Model)
 
 
@@ -55,6 +58,8 @@ def route(audience: Audience, request: PanelRequest) -> Routed:
     target = None
     if request.target is not None:
         target = check_number(connector_config(connector), request.target)
+    if verb in SPY_VERBS:
+        target = _supervisor_phone(audience, connector_id)
     status = ConnectorStatus.objects.filter(connector_id=connector_id).first()
     if status is not None and not status.connected:
         raise CommandRejected("pbx-unreachable", status.last_error or "the PBX is not connected")
@@ -130,6 +135,20 @@ def _own_line(audience: Audience, request: PanelRequest) -> tuple[int, str]:
     if len(candidates) > 1:
         raise CommandRejected("invalid-input", "you have several lines: say which (line)")
     return candidates[0]
+
+
+def _supervisor_phone(audience: Audience, connector_id: int) -> str:
+    """The supervisor's own line on the call's PBX: the phone ChanSpy rings.
+
+    Raises:
+        CommandRejected: not-your-call for an operator, invalid-input without a line there.
+    """
+    if not audience.can_supervise:
+        raise CommandRejected("not-your-call", "only a supervisor may listen in on a call")
+    own = [line.number for line in audience.lines if line.connector_id == connector_id]
+    if not own:
+        raise CommandRejected("invalid-input", "you need a phone line on this PBX to listen in")
+    return own[0]
 
 
 def _hold_toggle(state: str) -> str:

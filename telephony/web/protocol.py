@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str | None, frozenset[str]]] = {
     "SetDnd": ("set_dnd", frozenset({"enabled", "line", "connector"})),
     "SendDtmf": ("send_dtmf", frozenset({"callId", "digits"})),
     "QueryActiveCallSnapshot": (None, frozenset()),
+    # A supervisor's phone listens in on an operator's call (the target is their own line).
+    "ListenCall": ("listen", frozenset({"callId"})),
+    "WhisperCall": ("whisper", frozenset({"callId"})),
+    "BargeCall": ("barge", frozenset({"callId"})),
 }
 #: Fields every command with a call may also carry to pick the record (a supervisor watching
 #: both ends of an internal call).

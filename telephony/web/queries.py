@@ -19,6 +19,7 @@ from ..callmodel.events import ActiveCallSnapshot, CallState, Direction, Feature
 from ..config import capabilities
 from ..groups import line_group, status_group, supervisor_group
 from ..models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
+from .dnd import dnd_lines
 from .protocol import line_key
 
 SUPERVISE = "telephony.supervise"
@@ -102,6 +103,7 @@ def load_audience(user: AbstractUser, supervise: bool) -> Audience | None:
 def hello(audience: Audience, since: dict[tuple[int, str], int], limit: int) -> dict[str, Any]:
     """The first message of a socket: who, which lines and PBXs, live calls, sequences."""
     last_seq = last_sequences(audience)
+    dnd_on = dnd_lines({line.connector_id for line in audience.lines})
     message: dict[str, Any] = {
         "type": "hello",
         "user": {
@@ -112,7 +114,12 @@ def hello(audience: Audience, since: dict[tuple[int, str], int], limit: int) -> 
             "supervising": sorted(audience.supervised),
         },
         "lines": [
-            {"connector": line.connector_id, "line": line.number, "name": line.display_name}
+            {
+                "connector": line.connector_id,
+                "line": line.number,
+                "name": line.display_name,
+                "dnd": (line.connector_id, line.number) in dnd_on,
+            }
             for line in audience.lines
         ],
         "connectors": connectors(audience.connector_ids),
@@ -180,6 +187,8 @@ def snapshot_wire(record: CallRecord) -> dict[str, Any]:
         started_at=record.started_at.timestamp(),
     )
     wire = event.to_wire()
+    # The talk timer of a reloaded panel counts from here, not from the ring.
+    wire["answered_at"] = record.answered_at.timestamp() if record.answered_at else None
     if last.get("contact"):
         wire["contact"] = last["contact"]
     return wire

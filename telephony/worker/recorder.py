@@ -31,6 +31,7 @@ from ..callmodel.events import (
 from ..callmodel.records import CallRecord as FinishedCall
 from ..callmodel.sequence import NOT_STORED, LineSequences
 from ..models import CallEvent, CallRecord, Contact, ContactPhone
+from ..parties import party_of
 from ..phones import normalize_number
 
 logger = logging.getLogger(__name__)
@@ -212,12 +213,7 @@ class Recorder:
         digits = settings.PHONE_MATCH_DIGITS
         by_number: dict[str, list[CallRecord]] = {}
         for record in records:
-            other = (
-                record.callee_number
-                if record.direction == Direction.OUTGOING
-                else record.caller_number
-            )
-            number = normalize_number(other, digits)
+            number = normalize_number(party_of(record).number, digits)
             if len(number) >= 5:  # extensions and junk never match a contact
                 by_number.setdefault(number, []).append(record)
         if not by_number:

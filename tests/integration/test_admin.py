@@ -406,3 +406,37 @@ def test_the_call_history_filters_by_day(admin_client: Client) -> None:
     response = admin_client.get(reverse("admin:telephony_callrecord_changelist"), query)
 
     assert record_ids(response) == {today.pk}
+
+
+# -- connectors: the test connection button on the change page -------------------------------
+
+
+def test_the_connector_page_has_a_test_connection_button(admin_client: Client) -> None:
+    connector = make_connector()
+    page = admin_client.get(reverse("admin:telephony_connector_change", args=[connector.pk]))
+    url = reverse("admin:telephony_connector_test", args=[connector.pk])
+    assert f'data-url="{url}"' in page.content.decode()
+
+
+def test_the_test_connection_button_answers_inline(
+    admin_client: Client, threaded_ami_peer: AmiPeer
+) -> None:
+    good = make_connector(port=threaded_ami_peer.port, secret=threaded_ami_peer.secret)
+    bad = make_connector(name="branch", port=threaded_ami_peer.port, secret="wrong-secret")
+
+    ok = admin_client.post(reverse("admin:telephony_connector_test", args=[good.pk])).json()
+    refused = admin_client.post(reverse("admin:telephony_connector_test", args=[bad.pk])).json()
+
+    assert ok["ok"] is True
+    assert ok["message"].startswith(f"logged in to 127.0.0.1:{threaded_ami_peer.port}")
+    assert refused["ok"] is False
+    assert refused["message"].endswith("Authentication failed")
+    assert "wrong-secret" not in refused["message"]
+    url = reverse("admin:telephony_connector_test", args=[good.pk])
+    assert admin_client.get(url).status_code == 405
+
+
+def test_only_staff_may_test_a_connection(client: Client) -> None:
+    connector = make_connector()
+    response = client.post(reverse("admin:telephony_connector_test", args=[connector.pk]))
+    assert response.status_code == 302  # to the admin login

@@ -227,7 +227,7 @@ async def test_hello_names_user_lines_connector_and_live_calls_of_own_lines_only
     socket, hello = await connected(world, "alice")
     assert hello["user"]["username"] == "alice"
     assert hello["user"]["supervising"] == []
-    assert hello["lines"] == [{"connector": world.cid, "line": "101", "name": ""}]
+    assert hello["lines"] == [{"connector": world.cid, "line": "101", "name": "", "dnd": False}]
     [connector] = hello["connectors"]
     assert connector["id"] == world.cid
     assert connector["capabilities"]["hold"] is True
@@ -581,4 +581,23 @@ async def test_a_late_final_result_is_relayed_with_the_same_id(world: World, lay
         )
         late = await socket.receive_json_from(timeout=5)
     assert (late["id"], late["ok"], late["code"], late["final"]) == ("o", False, "pbx-error", True)
+    await socket.disconnect()
+
+
+async def test_dnd_becomes_the_lines_server_state_only_when_the_pbx_accepts(
+    world: World, layer: Any
+) -> None:
+    from telephony.models import LineDnd
+
+    socket, hello = await connected(world, "alice")
+    assert hello["lines"][0]["dnd"] is False
+    refused = {"ok": False, "code": "pbx-error", "message": "Interface not found"}
+    async with FakeWorker(layer, world.cid, answer=refused):
+        assert not (await command(socket, id=1, command="SetDnd", enabled=True))["ok"]
+    assert not await LineDnd.objects.filter(enabled=True).aexists()
+    async with FakeWorker(layer, world.cid):
+        assert (await command(socket, id=2, command="SetDnd", enabled=True))["ok"]
+    await socket.disconnect()
+    socket, hello = await connected(world, "alice")
+    assert hello["lines"][0]["dnd"] is True  # a reload, a new tab: the server remembers
     await socket.disconnect()

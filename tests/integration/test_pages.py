@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from telephony.models import CallEvent, Contact, Extension
+from telephony.models import CallEvent, Contact, Extension, LineDnd
 from tests.factories import CALL_START, make_call_record, make_connector
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +113,7 @@ def test_the_csv_export_has_the_filtered_calls_only(office: dict[str, Any]) -> N
     response = client_for(office["users"]["alice"]).get("/history/export.csv?disposition=missed")
     text = response.getvalue().decode("utf-8-sig")
     rows = text.strip().splitlines()
-    assert rows[0].startswith("started_at,answered_at,ended_at,line,direction,disposition")
+    assert rows[0].startswith("Started,Answered,Ended,Line,Direction,Result")
     assert len(rows) == 2
     assert ",missed," in rows[1]
     assert "Иван Петров" in rows[1]
@@ -146,11 +146,11 @@ def test_the_csv_export_defuses_formulas_in_caller_id_but_keeps_phone_numbers(
     response = client_for(office["users"]["alice"]).get("/history/export.csv")
 
     rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
-    evil = [row for row in rows if row["caller_number"] == "+1 (555) 123-0003"]
-    assert sorted(row["caller_name"] for row in evil) == sorted("'" + name for name in formulas)
+    evil = [row for row in rows if row["Caller number"] == "+1 (555) 123-0003"]
+    assert sorted(row["Caller name"] for row in evil) == sorted("'" + name for name in formulas)
     # A plain number starting with + or - is data, not a formula: it stays as it is.
-    assert {row["callee_number"] for row in evil} == {"-101"}
-    assert {row["caller_number"] for row in rows} >= {"+15551230001", "+15551230002"}
+    assert {row["Callee number"] for row in evil} == {"-101"}
+    assert {row["Caller number"] for row in rows} >= {"+15551230001", "+15551230002"}
 
 
 def test_the_detail_page_shows_the_timeline_and_is_private(office: dict[str, Any]) -> None:
@@ -175,16 +175,15 @@ def test_the_directory_shows_colleagues_live_state(office: dict[str, Any]) -> No
     assert states == {"101": ("idle", True), "102": ("busy", False)}
 
 
-def test_dnd_can_be_set_only_on_ones_own_line(office: dict[str, Any]) -> None:
+def test_the_directory_shows_the_servers_dnd_state(office: dict[str, Any]) -> None:
     connector = office["records"][0].connector
-    alice = client_for(office["users"]["alice"])
-    mine = {"line": "101", "connector": connector.pk, "enabled": True}
-    theirs = {**mine, "line": "102"}
-    assert alice.post("/api/dnd/", mine, content_type="application/json").status_code == 200
-    assert alice.post("/api/dnd/", theirs, content_type="application/json").status_code == 403
+    LineDnd.objects.create(connector=connector, line="101", enabled=True)
+    LineDnd.objects.create(connector=connector, line="102", enabled=False)
     bob = client_for(office["users"]["bob"])
     states = {entry["line"]: entry["state"] for entry in bob.get("/api/directory/").json()["lines"]}
-    assert states["101"] == "dnd"
+    assert states == {"101": "dnd", "102": "idle"}
+    # Panels no longer report DND themselves: the server records what the PBX accepted.
+    assert bob.post("/api/dnd/", {}).status_code == 404
 
 
 def test_pages_speak_russian_when_the_browser_asks(office: dict[str, Any]) -> None:

@@ -126,14 +126,16 @@ def shared_database_env() -> dict[str, str]:
     from django.db import connection
 
     settings = connection.settings_dict
+    # The test settings (fast password hasher): users this process made must log in there.
+    same = {"DJANGO_SETTINGS_MODULE": "tests.settings"}
     if connection.vendor == "postgresql":
         user, password = settings.get("USER") or "", settings.get("PASSWORD") or ""
         host, port = settings.get("HOST") or "127.0.0.1", settings.get("PORT") or 5432
         url = f"postgres://{user}:{password}@{host}:{port}/{settings['NAME']}"
-        return {"DATABASE_URL": url}
+        return {**same, "DATABASE_URL": url}
     name = str(settings["NAME"])
     if connection.vendor == "sqlite" and "memory" not in name and name != ":memory:":
-        return {"DATABASE_URL": "", "SQLITE_PATH": name}
+        return {**same, "DATABASE_URL": "", "SQLITE_PATH": name}
     raise RuntimeError(f"a daphne process cannot share this database ({connection.vendor} {name})")
 
 

@@ -1,6 +1,6 @@
 // What the operator does to a call: card buttons and keypad digits become socket commands.
 // Knows the command names of docs/websocket-api.md; drawing is cards.js's job.
-import { cardError, cards, select } from "./cards.js";
+import { cardError, cards, redraw, select } from "./cards.js";
 import { openTransfer } from "./directory.js";
 import { errorText } from "./labels.js";
 import { socket, store } from "./session.js";
@@ -22,6 +22,11 @@ export async function callCommand(key, command, fields = {}) {
   }
   const result = await socket.command(command, { callId: call.callId, ...fields });
   if (!result.ok) cardError(key, errorText(result));
+  else if (command === "SendDtmf") {
+    // The card lists the digits sent (menu choices, extensions) for the rest of the call.
+    call.dtmf = (call.dtmf || "") + fields.digits;
+    redraw(call);
+  }
   return result;
 }
 

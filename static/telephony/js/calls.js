@@ -20,13 +20,38 @@ export function callKey(event) {
   return `${event.connector}:${event.line}:${event.call_id}`;
 }
 
-/** The other party of the call as the operator sees it: {number, name}. */
+/** The other party of the call as the operator sees it: {number, name}. The twin of
+ * ``telephony/parties.py::other_party`` (history, recorder): change both together. */
 export function otherParty(call) {
-  if (call.direction === "outgoing") return { number: call.calleeNumber, name: call.calleeName };
-  if (call.direction === "internal" && call.callerNumber === call.line) {
-    return { number: call.calleeNumber, name: call.calleeName };
+  const linePlacedIt =
+    call.direction === "outgoing" ||
+    (call.direction === "internal" && call.callerNumber === call.line);
+  if (linePlacedIt) return { number: call.calleeNumber || "", name: call.calleeName || "" };
+  return { number: call.callerNumber || "", name: call.callerName || "" };
+}
+
+/** What the card's headline says about the other party: {title, number, source}.
+ * A colleague by their name in the app (``colleagues``: {"3:102": "Bob Stone"}), else the
+ * phone-book contact, else the PBX's name, else the number; ``number`` is empty when the
+ * title already is the number, so it never shows twice. */
+export function headline(call, colleagues = {}) {
+  const party = otherParty(call);
+  const colleague = party.number ? colleagues[`${call.connector}:${party.number}`] : undefined;
+  let title = "";
+  let source = "number";
+  if (colleague) {
+    title = colleague;
+    source = "colleague";
+  } else if (call.contact?.name) {
+    title = call.contact.name;
+    source = "contact";
+  } else if (party.name && party.name !== party.number) {
+    title = party.name;
+    source = "pbx";
+  } else {
+    title = party.number;
   }
-  return { number: call.callerNumber, name: call.callerName };
+  return { title, number: title === party.number ? "" : party.number, source };
 }
 
 function seconds(value) {
@@ -55,6 +80,7 @@ export class CallStore {
       const call = this.calls.get(key) || this.blank(event);
       this.merge(call, event);
       if (event.started_at) call.startedAt = seconds(event.started_at);
+      if (event.answered_at) call.answeredAt = seconds(event.answered_at);
       fresh.set(key, call);
     }
     this.calls = fresh;
@@ -73,6 +99,8 @@ export class CallStore {
       startedAt: seconds(event.time) || Date.now(),
       answeredAt: null,
       contact: null,
+      transferredBy: null, // {line, name} of the colleague who handed the call here
+      dtmf: "", // the digits this panel sent during the call
     };
   }
 
@@ -106,10 +134,36 @@ export class CallStore {
       this.calls.set(key, call);
     }
     this.merge(call, event);
-    if (event.event === "CommutationStarted") call.answeredAt = seconds(event.time) || Date.now();
+    if (event.event === "CommutationStarted" && !call.answeredAt) {
+      call.answeredAt = seconds(event.time) || Date.now();
+    }
     if (event.event === "CallTransferred") call.transferredTo = event.transferred_to;
     return { kind, call };
   }
+}
+
+/** The state of each call behind the legs: one per connector and call id (``<id>:2`` is
+ * the same call rung again), connected before held before ringing. */
+export function distinctCalls(calls) {
+  const byCall = new Map();
+  for (const call of calls) {
+    const key = `${call.connector}:${String(call.callId).replace(/:\d+$/, "")}`;
+    const states = byCall.get(key) || new Set();
+    states.add(call.state);
+    byCall.set(key, states);
+  }
+  return [...byCall.values()].map((states) => {
+    if (states.has("connected")) return "connected";
+    if (states.has("held")) return "held";
+    return states.has("ringing") ? "ringing" : [...states][0];
+  });
+}
+
+/** Milliseconds the card's timer shows at ``now``: ring time while ringing, then talk time
+ * from the answer (also after a reload: the snapshot carries ``answered_at``). */
+export function elapsed(call, now) {
+  const since = call.state === "ringing" ? call.startedAt : call.answeredAt || call.startedAt;
+  return now - since;
 }
 
 export function formatDuration(ms) {

@@ -1,7 +1,7 @@
 // Call cards: one per live call this tab shows, drawn from the #call-card template, its
 // buttons from the call's features bitmask only (and the connector's capabilities), the
 // selection, the timers, ring and notification. Sends no commands (actions.js does).
-import { Feature, formatDuration, has, otherParty } from "./calls.js";
+import { elapsed, Feature, formatDuration, has, headline } from "./calls.js";
 import { closeTransfer } from "./directory.js";
 import { _, DIRECTIONS, format, STATES } from "./labels.js";
 import { config, store } from "./session.js";
@@ -28,7 +28,7 @@ function render(call) {
     cards.set(call.key, card);
     $("#calls").append(card);
   }
-  const party = otherParty(call);
+  const who = headline(call, config.colleagues || {});
   card.dataset.state = call.state;
   card.dataset.direction = call.direction;
   card.dataset.features = String(call.features);
@@ -36,18 +36,31 @@ function render(call) {
   const state = $(".state", card);
   state.textContent = STATES[call.state] || call.state;
   state.dataset.state = call.state;
-  $(".party-name", card).textContent = party.name || _("Unknown caller");
+  const name = $(".party-name", card);
+  name.textContent = who.title || _("Unknown caller");
+  name.dataset.source = who.source;
+  // The number once: as the headline when nothing names it, else as a tel: link beside it.
   const number = $(".party-number", card);
-  number.textContent = party.number || "";
-  number.href = party.number ? `tel:${party.number}` : "#";
+  const dialable = who.number || (who.source === "number" ? who.title : "");
+  number.hidden = !who.number;
+  number.textContent = who.number;
+  number.href = dialable ? `tel:${dialable}` : "#";
   const contact = $(".contact", card);
   contact.hidden = !call.contact;
   if (call.contact) {
     const link = $(".contact-link", card);
-    link.textContent = call.contact.name;
+    link.textContent = who.source === "contact" ? _("Contact card") : call.contact.name;
     link.href = config.contactUrl.replace("/0/", `/${call.contact.id}/`);
     $(".contact-company", card).textContent = call.contact.company || "";
   }
+  const transferred = $(".transferred-by", card);
+  transferred.hidden = !call.transferredBy;
+  transferred.textContent = call.transferredBy
+    ? format(_("transferred by %s"), [call.transferredBy.name])
+    : "";
+  const dtmf = $(".dtmf", card);
+  dtmf.hidden = !call.dtmf;
+  dtmf.textContent = call.dtmf ? format(_("keys sent: %s"), [call.dtmf]) : "";
   $(".meta-line", card).textContent = format(_("line %s"), [call.line]);
   const queue = $(".meta-queue", card);
   queue.hidden = !call.queue;
@@ -58,30 +71,39 @@ function render(call) {
   if (!selectedKey || !cards.has(selectedKey)) select(call.key);
 }
 
+/** Each button shows only while the call's CallFeaturesSet (and the connector) allows it:
+ * no greyed-out Answer on an answered call. */
 function renderButtons(card, call) {
   const caps = capsOf(call);
   const features = call.features;
-  const button = (action) => $(`[data-action="${action}"]`, card);
-  const answer = button("answer");
-  answer.hidden = caps.answer === false;
-  answer.disabled = !has(features, Feature.ANSWER);
-  button("drop").disabled = !has(features, Feature.DROP);
-  const hold = button("hold");
+  const show = (action, allowed) => {
+    const button = $(`[data-action="${action}"]`, card);
+    button.hidden = !allowed;
+    button.disabled = !allowed;
+    return button;
+  };
+  show("answer", caps.answer !== false && has(features, Feature.ANSWER));
+  show("drop", has(features, Feature.DROP));
   const resumes = has(features, Feature.UNHOLD);
+  const hold = show("hold", resumes || has(features, Feature.HOLD));
   hold.textContent = resumes ? _("Resume") : _("Hold");
   hold.dataset.mode = resumes ? "resume" : "hold";
-  hold.disabled = !(resumes || has(features, Feature.HOLD));
-  button("transfer").disabled = !(
-    has(features, Feature.BLIND_TRANSFER) || has(features, Feature.MAKE_CONSULT_CALL)
+  show(
+    "transfer",
+    has(features, Feature.BLIND_TRANSFER) || has(features, Feature.MAKE_CONSULT_CALL),
   );
   const completes = has(features, Feature.COMPLETE_TRANSFER);
-  button("complete").hidden = !completes;
-  button("cancel").hidden = !(completes && caps.cancel_transfer !== false);
+  show("complete", completes);
+  show("cancel", completes && caps.cancel_transfer !== false);
   // No features bit says "DTMF": the keypad follows the hang-up bit of a talking call.
   const talking = call.state === "connected" || call.state === "held";
-  const keypad = button("keypad");
-  keypad.disabled = !(talking && has(features, Feature.DROP) && caps.dtmf !== false);
-  if (keypad.disabled) $(".keypad", card).hidden = true;
+  const keypad = show("keypad", talking && has(features, Feature.DROP) && caps.dtmf !== false);
+  if (keypad.hidden) $(".keypad", card).hidden = true;
+}
+
+/** Redraw ``call`` if this tab shows its card (after something only the panel learnt). */
+export function redraw(call) {
+  if (cards.has(call.key)) render(call);
 }
 
 export function removeCard(key) {
@@ -110,8 +132,7 @@ function tick() {
   for (const [key, card] of cards) {
     const call = store.get(key);
     if (!call) continue;
-    const since = call.state === "ringing" ? call.startedAt : call.answeredAt || call.startedAt;
-    $(".timer", card).textContent = formatDuration(now - since);
+    $(".timer", card).textContent = formatDuration(elapsed(call, now));
   }
 }
 setInterval(tick, 1000);
@@ -124,11 +145,11 @@ function show(call) {
     render(current);
     if (current.state === "ringing" && current.direction !== "outgoing") {
       alerts.startRing(current.key);
-      const party = otherParty(current);
+      const who = headline(current, config.colleagues || {});
       alerts.notify(
         current.key,
-        format(_("Incoming call on line %s"), [current.line]),
-        [party.name || "", party.number || "", current.contact?.company || ""]
+        format(_("Call from %s"), [who.title || _("Unknown caller")]),
+        [who.number, current.contact?.company || "", format(_("line %s"), [current.line])]
           .filter(Boolean)
           .join(" · "),
         () => select(current.key),

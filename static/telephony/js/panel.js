@@ -1,16 +1,18 @@
 // The operator's call panel (entry module): wires the socket's hello and events to the
 // call cards, lines and toasts, then connects. Each part of the page has its own module:
 // cards.js, consult.js, actions.js, directory.js, dialbox.js, keyboard.js, statusbar.js.
-import { otherParty } from "./calls.js";
+import { headline } from "./calls.js";
 import { handledHere } from "./actions.js";
-import { capabilities, cards, removeCard, update } from "./cards.js";
+import { capabilities, cards, redraw, removeCard, update } from "./cards.js";
 import { markConsultations } from "./consult.js";
 import { dialFromQuery } from "./dialbox.js";
 import { _, errorText, format } from "./labels.js";
-import { socket, store } from "./session.js";
-import { onLineState, refreshLines, showPbx } from "./statusbar.js";
+import { forgetOrigin, learnOrigin } from "./origin.js";
+import { config, socket, store } from "./session.js";
+import { onLineState, refreshLines, restoreDnd, showPbx } from "./statusbar.js";
 import { forget, onPeerMessage } from "./tabs.js";
 import { toast } from "./toasts.js";
+import { offerWrapUp } from "./wrapup.js";
 import "./keyboard.js";
 
 const banner = document.getElementById("banner");
@@ -28,17 +30,25 @@ socket.addEventListener("hello", ({ detail }) => {
   }
   for (const event of missed) {
     if (event.event === "RingFinished" && event.disposition === "missed") {
-      const party = event.caller_number || "";
-      toast(format(_("Missed call from %s"), [party]), "warning");
+      const call = store.blank(event);
+      store.merge(call, event);
+      toastMissed(call);
     }
   }
   // The snapshot is the truth about live calls: drop the cards of calls that ended while
   // we were away, redraw the others (the same card, never a second one).
+  restoreDnd(hello.lines || []);
   const { removed } = store.reset(hello.snapshot || []);
   for (const key of removed) removeCard(key);
-  for (const call of store.list()) update(call);
+  for (const call of store.list()) {
+    update(call);
+    lookUpOrigin(call);
+  }
   markConsultations();
-  if (reconnected) toast(_("Reconnected."), "ok");
+  if (reconnected) {
+    toast(_("Reconnected."), "ok");
+    refreshMissedBadge();
+  }
   dialFromQuery();
   refreshLines();
 });
@@ -51,17 +61,48 @@ socket.addEventListener("event", ({ detail: event }) => {
   if (!event.call_id) return;
   const { kind, call } = store.apply(event);
   if (kind === "removed") {
+    if (cards.has(call.key)) offerWrapUp(call); // the tab that showed the call wraps it up
     removeCard(call.key);
+    forgetOrigin(call.key);
     const rejected = handledHere.delete(call.key);
     if (call.disposition === "missed" && call.direction !== "outgoing" && !rejected) {
-      toast(format(_("Missed call from %s"), [otherParty(call).number || ""]), "warning");
+      toastMissed(call);
     }
   } else {
     update(call);
+    if (kind === "added" || call.state === "ringing" || event.event === "CommutationStarted") {
+      lookUpOrigin(call);
+    }
   }
   markConsultations();
   refreshLines();
 });
+
+function toastMissed(call) {
+  const who = headline(call, config.colleagues || {});
+  const name = [who.title, who.number].filter(Boolean).join(" ") || _("Unknown caller");
+  toast(format(_("Missed call from %s"), [name]), "warning");
+  refreshMissedBadge();
+}
+
+/** The top bar's count of missed calls not yet seen: the server keeps the "seen" mark. */
+async function refreshMissedBadge() {
+  const badge = document.getElementById("missed-badge");
+  if (!badge || !config.missedCountUrl) return;
+  try {
+    const response = await fetch(config.missedCountUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const { unseen } = await response.json();
+    badge.textContent = String(unseen);
+    badge.hidden = !unseen;
+  } catch {
+    // Offline: the next missed call or page load counts again.
+  }
+}
+
+async function lookUpOrigin(call) {
+  if (await learnOrigin(call)) redraw(call);
+}
 
 socket.addEventListener("status", ({ detail }) => showPbx(detail.status));
 socket.addEventListener("late-result", ({ detail }) => {

@@ -1,7 +1,8 @@
 // The status bar: each own line's state pill and do-not-disturb switch, the PBX pill, and
 // the button that asks for desktop notifications.
 import { _, errorText, STATES } from "./labels.js";
-import { config, socket, store } from "./session.js";
+import { socket, store } from "./session.js";
+import { announce, onPeerMessage } from "./tabs.js";
 import * as alerts from "./alerts.js";
 import { toast } from "./toasts.js";
 
@@ -29,37 +30,44 @@ export function refreshLines() {
 
 export function onLineState(event) {
   // Most LineStateChanged only restate the line's features after a transition (the cards
-  // already carry theirs); only a queue pause (paused true/false) changes DND.
+  // already carry theirs); only a queue pause (paused true/false) for DND changes the switch.
   if (event.paused === null || event.paused === undefined) return;
-  const row = ownLine(event.connector, event.line);
-  if (!row || (event.reason && event.reason !== "DND")) return;
-  $(".dnd-toggle", row).checked = Boolean(event.paused);
-  saveDnd(event.connector, event.line, Boolean(event.paused));
+  if (event.reason && event.reason !== "DND") return;
+  showDnd(event.connector, event.line, Boolean(event.paused));
+}
+
+/** The lines' DND switches from the hello: the server keeps DND, so a reload shows it. */
+export function restoreDnd(lines) {
+  for (const line of lines) showDnd(line.connector, line.line, Boolean(line.dnd));
+}
+
+function showDnd(connector, line, enabled) {
+  const row = ownLine(connector, line);
+  if (!row) return;
+  $(".dnd-toggle", row).checked = enabled;
   refreshLines();
 }
 
-function saveDnd(connector, line, enabled) {
-  const csrf = document.cookie.match(/csrftoken=([^;]+)/)?.[1] || "";
-  fetch(config.dndUrl, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-    body: JSON.stringify({ connector: Number(connector), line, enabled }),
-  }).catch(() => {});
-}
+// Another tab of this browser switched DND: follow it at once (other browsers see it in
+// their directory and at their next hello).
+onPeerMessage((message) => {
+  if (message.type === "dnd") showDnd(message.connector, message.line, message.enabled);
+});
 
 for (const row of document.querySelectorAll("#lines .line")) {
   $(".dnd-toggle", row).addEventListener("change", async (event) => {
     const enabled = event.target.checked;
-    const result = await socket.command("SetDnd", {
-      enabled,
-      line: row.dataset.line,
-      connector: Number(row.dataset.connector),
-    });
+    const connector = Number(row.dataset.connector);
+    const result = await socket.command("SetDnd", { enabled, line: row.dataset.line, connector });
     if (!result.ok) {
       event.target.checked = !enabled;
       toast(errorText(result), "error");
     } else {
-      saveDnd(row.dataset.connector, row.dataset.line, enabled);
+      announce("dnd", `${connector}:${row.dataset.line}`, {
+        connector: String(connector),
+        line: row.dataset.line,
+        enabled,
+      });
     }
     refreshLines();
   });

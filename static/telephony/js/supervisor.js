@@ -1,5 +1,15 @@
-// The supervisor's page: every live call of every connector, each line's state, counts.
-import { CallStore, formatDuration, otherParty } from "./calls.js";
+// The supervisor's page: every live call of every connector, each line's state, counts
+// per call (not per line's part of it), and listen / whisper / barge / hang up on a call.
+import {
+  CallStore,
+  distinctCalls,
+  elapsed,
+  Feature,
+  formatDuration,
+  has,
+  headline,
+} from "./calls.js";
+import { errorText } from "./labels.js";
 import { CtiSocket } from "./socket.js";
 
 const _ = window.gettext || ((text) => text);
@@ -13,6 +23,7 @@ const STATES = {
   held: _("on hold"),
   busy: _("busy"),
   idle: _("idle"),
+  dnd: _("do not disturb"),
 };
 const DIRECTIONS = { incoming: _("Incoming"), outgoing: _("Outgoing"), internal: _("Internal") };
 
@@ -33,29 +44,87 @@ function pill(state) {
   return td;
 }
 
+const SPY = [
+  ["ListenCall", _("Listen")],
+  ["WhisperCall", _("Whisper")],
+  ["BargeCall", _("Barge in")],
+];
+const rowsByKey = new Map(); // call key -> <tr>, kept so buttons survive redraws
+
+async function act(call, command) {
+  const result = await socket.command(command, {
+    callId: call.callId,
+    line: call.line,
+    connector: Number(call.connector),
+  });
+  const status = $("#supervisor-result");
+  status.textContent = result.ok ? _("Done: your phone rings.") : errorText(result);
+  if (command === "DropCall" && result.ok) status.textContent = _("The call was hung up.");
+  status.dataset.ok = String(Boolean(result.ok));
+}
+
+function button(label, command, call) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.dataset.command = command;
+  element.textContent = label;
+  element.addEventListener("click", () => act(store.get(call.key) || call, command));
+  return element;
+}
+
+function callRow(call) {
+  let tr = rowsByKey.get(call.key);
+  if (!tr) {
+    tr = document.createElement("tr");
+    tr.dataset.key = call.key;
+    tr.dataset.callId = call.callId;
+    tr.dataset.line = call.line;
+    tr.append(cell(""), cell(""), cell(""), cell(""), pill(""), cell("", "timer"));
+    const actions = document.createElement("td");
+    actions.className = "supervise-actions";
+    for (const [command, label] of SPY) actions.append(button(label, command, call));
+    actions.append(button(_("Hang up"), "DropCall", call));
+    tr.append(actions);
+    rowsByKey.set(call.key, tr);
+  }
+  const who = headline(call, {});
+  const cells = tr.children;
+  tr.dataset.state = call.state;
+  cells[0].textContent = call.line;
+  cells[1].textContent = DIRECTIONS[call.direction] || call.direction;
+  cells[2].textContent = [who.title, who.number, call.contact?.company].filter(Boolean).join(" · ");
+  cells[3].textContent = call.queue || "";
+  const state = cells[4].firstElementChild;
+  state.dataset.state = call.state;
+  state.textContent = STATES[call.state] || call.state;
+  const talking = call.state === "connected" || call.state === "held";
+  for (const spy of cells[6].querySelectorAll("[data-command$=Call]:not([data-command=DropCall])")) {
+    spy.hidden = !talking;
+  }
+  cells[6].querySelector("[data-command=DropCall]").hidden = !has(call.features, Feature.DROP);
+  return tr;
+}
+
+function tick() {
+  const now = Date.now();
+  for (const [key, tr] of rowsByKey) {
+    const call = store.get(key);
+    if (call) tr.querySelector(".timer").textContent = formatDuration(elapsed(call, now));
+  }
+}
+
 function draw() {
   const calls = store.list();
-  const rows = calls.map((call) => {
-    const tr = document.createElement("tr");
-    tr.dataset.state = call.state;
-    const party = otherParty(call);
-    const since = call.state === "ringing" ? call.startedAt : call.answeredAt || call.startedAt;
-    tr.append(
-      cell(call.line),
-      cell(DIRECTIONS[call.direction] || call.direction),
-      cell([party.name, party.number, call.contact?.name].filter(Boolean).join(" · ")),
-      cell(call.queue || ""),
-      pill(call.state),
-      cell(formatDuration(Date.now() - since), "timer"),
-    );
-    return tr;
-  });
-  $("#call-rows").replaceChildren(...rows);
+  const live = new Set(calls.map((call) => call.key));
+  for (const key of [...rowsByKey.keys()]) if (!live.has(key)) rowsByKey.delete(key);
+  $("#call-rows").replaceChildren(...calls.map(callRow));
+  tick();
   $("#no-calls").hidden = calls.length > 0;
-  $("#count-live").textContent = calls.length;
-  $("#count-ringing").textContent = calls.filter((c) => c.state === "ringing").length;
-  $("#count-talking").textContent = calls.filter((c) => c.state === "connected").length;
-  $("#count-held").textContent = calls.filter((c) => c.state === "held").length;
+  const states = distinctCalls(calls);
+  $("#count-live").textContent = states.length;
+  $("#count-ringing").textContent = states.filter((state) => state === "ringing").length;
+  $("#count-talking").textContent = states.filter((state) => state === "connected").length;
+  $("#count-held").textContent = states.filter((state) => state === "held").length;
   const lines = config.lines.map((line) => {
     const mine = calls.filter(
       (call) => String(call.connector) === String(line.connector) && call.line === line.line,
@@ -64,6 +133,7 @@ function draw() {
     if (mine.some((call) => call.state === "held")) state = "held";
     else if (mine.some((call) => call.state !== "ringing")) state = "connected";
     else if (mine.length) state = "ringing";
+    else if (line.dnd) state = "dnd";
     const tr = document.createElement("tr");
     tr.dataset.line = line.line;
     tr.append(
@@ -90,8 +160,31 @@ socket.addEventListener("hello", ({ detail }) => {
   showPbx({ connected: statuses.length > 0 && statuses.every((status) => status.connected) });
   draw();
 });
+let todayTimer = null;
+/** Refetch today's counts shortly after calls are answered or end (one fetch per burst). */
+function refreshToday() {
+  clearTimeout(todayTimer);
+  todayTimer = setTimeout(async () => {
+    try {
+      const response = await fetch(config.todayUrl, { headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const today = await response.json();
+      $("#today-total").textContent = today.total;
+      $("#today-answered").textContent = today.answered;
+      $("#today-missed").textContent = today.missed;
+      $("#today-abandoned").textContent = today.abandoned;
+      const seconds = (value) => (value === null ? "—" : formatDuration(value * 1000));
+      $("#today-avg-wait").textContent = seconds(today.avg_wait);
+      $("#today-avg-talk").textContent = seconds(today.avg_talk);
+    } catch {
+      // Offline: the banner says so; the next event refreshes again.
+    }
+  }, 300);
+}
+
 socket.addEventListener("event", ({ detail }) => {
   if (detail.call_id) store.apply(detail);
+  if (["RingStarted", "CommutationStarted", "RingFinished"].includes(detail.event)) refreshToday();
   draw();
 });
 socket.addEventListener("status", ({ detail }) => showPbx(detail.status));
@@ -101,6 +194,6 @@ socket.addEventListener("down", () => {
 socket.addEventListener("unauthenticated", () => {
   window.location.href = "/accounts/login/?next=/supervisor/";
 });
-setInterval(draw, 1000);
+setInterval(tick, 1000);
 draw();
 socket.connect();

@@ -10,7 +10,7 @@ const listeners = new Set();
 if (channel) {
   channel.addEventListener("message", (message) => {
     const data = message.data || {};
-    if (data.type === "handled" || data.type === "closed") {
+    if (data.type === "handled" || data.type === "closed" || data.type === "dnd") {
       for (const listener of listeners) listener(data);
     }
   });
@@ -53,8 +53,8 @@ export function forget(key) {
 }
 
 /** Tell the other tabs the operator acted on ``key`` here. */
-export function announce(type, key) {
-  if (channel) channel.postMessage({ type, key });
+export function announce(type, key, fields = {}) {
+  if (channel) channel.postMessage({ ...fields, type, key });
 }
 
 // tel: links of other pages ask a panel tab to dial (static/telephony/js/tel.js).

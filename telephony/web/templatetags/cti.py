@@ -1,11 +1,16 @@
-"""Template filters of the history pages: durations, call-event labels, the other party."""
+"""Template filters of the history pages (durations, call-event labels, the other party) and
+the missed-calls badge."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext_lazy as _
 
 from ...models import CallRecord
+from ...parties import party_of
+from .. import missed
 
 register = template.Library()
 
@@ -38,8 +43,22 @@ def event_label(name: str) -> str:
 
 
 @register.filter
+def disposition_label(code: str) -> str:
+    """``"answered-elsewhere"`` -> "answered elsewhere", translated; unknown codes as they are."""
+    try:
+        return str(CallRecord.Disposition(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
 def party_name(record: CallRecord) -> str:
     """The name of the party the operator talked to."""
-    if record.direction == CallRecord.Direction.OUTGOING:
-        return record.callee_name
-    return record.caller_name
+    return party_of(record).name
+
+
+@register.simple_tag(takes_context=True)
+def unseen_missed(context: dict[str, Any]) -> int:
+    """The missed-calls badge's number for the page's user."""
+    request = context.get("request")
+    return missed.unseen_count(request.user) if request is not None else 0

@@ -32,7 +32,7 @@ def own_lines_filter(user: AbstractBaseUser | AnonymousUser) -> Q:
 
 def visible_records(user: AbstractBaseUser | AnonymousUser) -> QuerySet[CallRecord]:
     """The call records this user may read, newest first."""
-    records = CallRecord.objects.select_related("contact", "connector").order_by(
+    records = CallRecord.objects.select_related("contact", "connector", "wrapup__tag").order_by(
         "-started_at", "-pk"
     )
     if can_supervise(user):

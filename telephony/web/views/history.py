@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any
 
 from django import forms
@@ -18,14 +19,18 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ...models import CallRecord
+from ...models import CallRecord, WrapUp, WrapUpTag
+from ...parties import party_of
 from ...phones import digits_only
+from ..wrapups import WrapUpForm, may_wrap_up
 from .access import can_supervise, visible_records
 
 PAGE_SIZE = 25
+StrOrPromise = str | Promise
 
 
 class HistoryFilter(forms.Form):
@@ -47,12 +52,27 @@ class HistoryFilter(forms.Form):
         required=False,
         choices=[("", _("any")), *CallRecord.Disposition.choices],
     )
+    tag = forms.ModelChoiceField(
+        label=_("Result tag"),
+        required=False,
+        queryset=WrapUpTag.objects.all(),
+        empty_label=_("any"),
+    )
     q = forms.CharField(
-        label=_("Number or contact"),
+        label=_("Number, contact or note"),
         required=False,
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("number, name, company")}),
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(
+                _("The from-date is after the to-date: no call can match. Swap them?")
+            )
+        return data
 
     def apply(self, records: QuerySet[CallRecord]) -> QuerySet[CallRecord]:
         if not self.is_valid():
@@ -68,6 +88,8 @@ class HistoryFilter(forms.Form):
             records = records.filter(direction=data["direction"])
         if data["disposition"]:
             records = records.filter(disposition=data["disposition"])
+        if data["tag"]:
+            records = records.filter(wrapup__tag=data["tag"])
         if data["q"]:
             records = records.filter(_search(data["q"].strip()))
         return records
@@ -85,6 +107,7 @@ def _search(text: str) -> Q:
         | Q(callee_name__icontains=text)
         | Q(contact__name__icontains=text)
         | Q(contact__company__icontains=text)
+        | Q(wrapup__note__icontains=text)
     )
     digits = digits_only(text)
     if len(digits) >= 3 and digits != text:
@@ -99,10 +122,8 @@ def filtered(request: HttpRequest) -> tuple[HistoryFilter, QuerySet[CallRecord]]
 
 
 def other_party(record: CallRecord) -> str:
-    """The number to call back: the customer, whoever dialled."""
-    if record.direction == CallRecord.Direction.OUTGOING:
-        return record.callee_number
-    return record.caller_number
+    """The number to call back: the other party, whoever dialled."""
+    return party_of(record).number
 
 
 @login_required
@@ -122,24 +143,34 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "telephony/history.html", context)
 
 
-CSV_COLUMNS = (
-    "started_at",
-    "answered_at",
-    "ended_at",
-    "line",
-    "direction",
-    "disposition",
-    "caller_number",
-    "caller_name",
-    "callee_number",
-    "callee_name",
-    "contact",
-    "queue",
-    "talk_seconds",
-    "hold_seconds",
-    "transferred_to",
-    "call_id",
+#: The export's columns: a translated header and how to read the cell from a record.
+CSV_COLUMNS: tuple[tuple[StrOrPromise, Callable[[CallRecord], object]], ...] = (
+    (_("Started"), attrgetter("started_at")),
+    (_("Answered"), attrgetter("answered_at")),
+    (_("Ended"), attrgetter("ended_at")),
+    (_("Line"), attrgetter("line")),
+    (_("Direction"), lambda record: record.get_direction_display()),
+    (
+        _("Result"),
+        lambda record: record.get_disposition_display() if record.ended_at else _("live"),
+    ),
+    (_("Caller number"), attrgetter("caller_number")),
+    (_("Caller name"), attrgetter("caller_name")),
+    (_("Callee number"), attrgetter("callee_number")),
+    (_("Callee name"), attrgetter("callee_name")),
+    (_("Contact"), attrgetter("contact")),
+    (_("Queue"), attrgetter("queue")),
+    (_("Talk, seconds"), attrgetter("talk_seconds")),
+    (_("On hold, seconds"), attrgetter("hold_seconds")),
+    (_("Transferred to"), attrgetter("transferred_to")),
+    (_("Result tag"), lambda record: getattr(_wrapup(record), "tag", None)),
+    (_("Note"), lambda record: getattr(_wrapup(record), "note", None)),
+    (_("Call id"), attrgetter("call_id")),
 )
+
+
+def _wrapup(record: CallRecord) -> WrapUp | None:
+    return getattr(record, "wrapup", None)
 
 
 class _Echo:
@@ -166,16 +197,18 @@ def csv_cell(value: str) -> str:
     return value
 
 
-def _csv_rows(records: QuerySet[CallRecord]) -> Iterator[str]:
+def _csv_rows(records: QuerySet[CallRecord], zone: dt.tzinfo) -> Iterator[str]:
+    """The export, rendered while streaming; the caller fixes the language and time zone
+    (``zone``) first, since the generator may run after the request's are gone."""
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel opens Cyrillic names as UTF-8
-    yield writer.writerow(CSV_COLUMNS)
+    yield writer.writerow([str(header) for header, _read in CSV_COLUMNS])
     for record in records.iterator(chunk_size=500):
-        values: list[Any] = []
-        for column in CSV_COLUMNS:
-            value = getattr(record, column) if column != "contact" else record.contact
+        values: list[str] = []
+        for _header, read in CSV_COLUMNS:
+            value = read(record)
             if isinstance(value, dt.datetime):
-                value = timezone.localtime(value).isoformat(timespec="seconds")
+                value = value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
             values.append("" if value is None else csv_cell(str(value)))
         yield writer.writerow(values)
 
@@ -183,8 +216,15 @@ def _csv_rows(records: QuerySet[CallRecord]) -> Iterator[str]:
 @login_required
 def history_csv(request: HttpRequest) -> StreamingHttpResponse:
     _form, records = filtered(request)
+    zone = timezone.get_current_timezone()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(_csv_rows(records), content_type="text/csv; charset=utf-8")
+    language = translation.get_language()
+
+    def rows() -> Iterator[str]:
+        with translation.override(language):
+            yield from _csv_rows(records, zone)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="calls-{stamp}.csv"'
     return response
 
@@ -192,6 +232,11 @@ def history_csv(request: HttpRequest) -> StreamingHttpResponse:
 @login_required
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(visible_records(request.user), pk=pk)
+    return render(request, "telephony/call_detail.html", detail_context(request, record))
+
+
+def detail_context(request: HttpRequest, record: CallRecord) -> dict[str, Any]:
+    """The call detail page's context: timeline, durations and the wrap-up form."""
     events = list(record.events.order_by("seq"))
     start = record.started_at
     timeline = [
@@ -208,11 +253,14 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif record.ended_at:
         ring_seconds = (record.ended_at - start).total_seconds()
     total = (record.ended_at - start).total_seconds() if record.ended_at else None
-    context = {
+    wrapup = getattr(record, "wrapup", None)
+    initial = {"tag": wrapup.tag_id, "note": wrapup.note} if wrapup else {}
+    return {
         "record": record,
         "timeline": timeline,
         "ring_seconds": ring_seconds,
         "total_seconds": total,
         "party": other_party(record),
+        "wrapup": wrapup,
+        "wrapup_form": WrapUpForm(initial=initial) if may_wrap_up(request.user, record) else None,
     }
-    return render(request, "telephony/call_detail.html", context)

@@ -1,29 +1,19 @@
-"""The panel's JSON helpers: the extension directory with each line's live state, and the
-do-not-disturb flag a panel reports for its own line.
+"""The panel's directory: each extension of the user's connectors with its live state and
+the name colleagues know it by.
 
-Line state comes from the live call records (ringing, busy); DND from the cache, set by the
-line's own panel when the PBX confirmed it (a ``LineStateChanged``): the worker does not
-store line-level events. With ``REDIS_URL`` the cache is Redis, shared by every process.
+Line state comes from the live call records (ringing, busy); DND from the server's
+``LineDnd`` rows (``web.dnd``), written when the PBX accepted a ``SetDnd``.
 """
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
 
 from ...models import CallRecord, Extension
+from ..dnd import dnd_lines
 from .access import can_supervise, own_extensions
-
-#: DND flags live a day: a stale flag must not hide an operator forever.
-DND_TTL = 24 * 3600
-
-
-def dnd_key(connector_id: int, line: str) -> str:
-    return f"cti:dnd:{connector_id}:{line}"
 
 
 def line_states(connector_ids: list[int]) -> dict[tuple[int, str], str]:
@@ -39,6 +29,23 @@ def line_states(connector_ids: list[int]) -> dict[tuple[int, str], str]:
     return states
 
 
+def colleague_name(extension: Extension | None) -> str:
+    """A line as colleagues know it: its operator's name in the app, else its label."""
+    if extension is None:
+        return ""
+    operator = extension.operator
+    if operator is not None and operator.get_full_name():
+        return operator.get_full_name()
+    return extension.display_name or (operator.get_username() if operator else "")
+
+
+def colleagues(connector_ids: set[int]) -> dict[str, str]:
+    """``{"3:102": "Bob Stone"}``: how the panel names a colleague's line on a card."""
+    rows = Extension.objects.filter(connector_id__in=connector_ids).select_related("operator")
+    names = {f"{row.connector_id}:{row.number}": colleague_name(row) for row in rows}
+    return {key: name for key, name in names.items() if name}
+
+
 @login_required
 @require_GET
 def directory(request: HttpRequest) -> JsonResponse:
@@ -51,40 +58,20 @@ def directory(request: HttpRequest) -> JsonResponse:
         extensions = extensions.select_related("operator")
     rows = list(extensions.order_by("connector_id", "number"))
     states = line_states(sorted({row.connector_id for row in rows}))
-    flags = cache.get_many([dnd_key(row.connector_id, row.number) for row in rows])
+    flags = dnd_lines({row.connector_id for row in rows})
     entries = []
     for row in rows:
         state = states.get((row.connector_id, row.number), "idle")
-        if state == "idle" and flags.get(dnd_key(row.connector_id, row.number)):
+        if state == "idle" and (row.connector_id, row.number) in flags:
             state = "dnd"
         operator = row.operator
         entries.append(
             {
                 "connector": row.connector_id,
                 "line": row.number,
-                "name": row.display_name
-                or (operator.get_full_name() or operator.get_username() if operator else ""),
+                "name": colleague_name(row),
                 "state": state,
                 "mine": operator is not None and operator.pk == request.user.pk,
             }
         )
     return JsonResponse({"lines": entries})
-
-
-@login_required
-@require_POST
-def set_dnd(request: HttpRequest) -> JsonResponse | HttpResponseBadRequest:
-    """Record the DND flag of one of the user's own lines: ``{"line", "connector", "enabled"}``."""
-    try:
-        body = json.loads(request.body or b"{}")
-        line, enabled = str(body["line"]), bool(body["enabled"])
-        connector = int(body["connector"])
-    except (ValueError, KeyError, TypeError):
-        return HttpResponseBadRequest("expected line, connector and enabled")
-    if not own_extensions(request.user).filter(connector_id=connector, number=line).exists():
-        return JsonResponse({"ok": False, "code": "not-your-line"}, status=403)
-    if enabled:
-        cache.set(dnd_key(connector, line), True, DND_TTL)
-    else:
-        cache.delete(dnd_key(connector, line))
-    return JsonResponse({"ok": True})

@@ -7,14 +7,15 @@ static modules in ``static/telephony/js`` draw them. Knows no channel layer and 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 
-from ...models import CallRecord, Extension
+from ...models import Extension, WrapUpTag
+from ..counters import today_counts
+from ..dnd import dnd_lines
 from .access import SUPERVISE, can_supervise, own_extensions
+from .lines import colleagues
 
 
 @login_required
@@ -25,9 +26,15 @@ def panel(request: HttpRequest) -> HttpResponse:
         "extensions": extensions,
         "can_supervise": can_supervise(request.user),
         "panel_config": {
-            "contactUrl": reverse("admin:telephony_contact_change", args=[0]),
+            "contactUrl": reverse("telephony:contact", args=[0]),
+            "callOriginUrl": reverse("telephony:call-origin"),
+            "missedCountUrl": reverse("telephony:missed-count"),
+            "wrapUpUrl": reverse("telephony:wrapup"),
+            "wrapUpTags": [
+                {"id": tag.pk, "name": tag.name} for tag in WrapUpTag.objects.filter(active=True)
+            ],
+            "colleagues": colleagues({ext.connector_id for ext in extensions}),
             "directoryUrl": reverse("telephony:directory"),
-            "dndUrl": reverse("telephony:dnd"),
         },
     }
     return render(request, "telephony/panel.html", context)
@@ -40,18 +47,15 @@ def supervisor(request: HttpRequest) -> HttpResponse:
     extensions = Extension.objects.select_related("connector", "operator").order_by(
         "connector__name", "number"
     )
-    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = CallRecord.objects.filter(started_at__gte=midnight).aggregate(
-        total=Count("pk"),
-        answered=Count("pk", filter=Q(disposition="answered")),
-        missed=Count("pk", filter=Q(disposition="missed")),
-    )
+    today = today_counts()
+    dnd_on = dnd_lines({ext.connector_id for ext in extensions})
     lines = [
         {
             "connector": ext.connector_id,
             "connectorName": ext.connector.name,
             "line": ext.number,
             "name": ext.display_name,
+            "dnd": (ext.connector_id, ext.number) in dnd_on,
             "operator": ext.operator.get_full_name() or ext.operator.get_username()
             if ext.operator
             else "",
@@ -61,5 +65,15 @@ def supervisor(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "telephony/supervisor.html",
-        {"today": today, "supervisor_config": {"lines": lines}},
+        {
+            "today": today,
+            "supervisor_config": {"lines": lines, "todayUrl": reverse("telephony:today")},
+        },
     )
+
+
+@login_required
+@permission_required(SUPERVISE, raise_exception=True)
+def today(request: HttpRequest) -> JsonResponse:
+    """Today's counts, per call, for the supervisor page to refresh as calls end."""
+    return JsonResponse(today_counts())

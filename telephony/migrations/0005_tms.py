@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('telephony', '0001_initial'),
+        ('telephony', '0004_line_dnd'),
     ]
 
     operations = [

@@ -1,0 +1,54 @@
+"""Do-not-disturb is the line's state on the server: set once, it survives a reload, shows
+in another tab at once and in a colleague's directory. Personas in ``conftest.py``; the
+PBX is the simulator (its AstDB gets ``DND/101``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.async_api import expect
+
+from telephony.simulator import Simulator
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import LogIn
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+async def test_dnd_survives_a_reload_and_reaches_other_tabs(
+    simulator: Simulator, log_in: LogIn
+) -> None:
+    alice = await log_in("alice")
+    second_tab = await alice.context.new_page()
+    await second_tab.goto(alice.url)
+    await expect(second_tab.locator("#pbx-state")).to_have_attribute(
+        "data-state", "up", timeout=15000
+    )
+    bob = await log_in("bob")
+    toggle = alice.locator(".line[data-line='101'] .dnd-toggle")
+    await toggle.check()
+    pill = alice.locator(".line[data-line='101'] .line-state")
+    await expect(pill).to_have_attribute("data-state", "dnd", timeout=5000)
+    assert any(a.name == "DBPut" and a.get("Key") == "101" for a in simulator.actions)
+
+    # The other tab follows at once; a colleague's directory says so within its refresh.
+    await expect(second_tab.locator(".line[data-line='101'] .dnd-toggle")).to_be_checked()
+    await expect(bob.locator("#directory li[data-line='101']")).to_have_attribute(
+        "data-state", "dnd", timeout=10000
+    )
+
+    # A reload asks the server, not the panel's memory.
+    await alice.reload()
+    await expect(alice.locator("#pbx-state")).to_have_attribute("data-state", "up", timeout=15000)
+    await expect(alice.locator(".line[data-line='101'] .dnd-toggle")).to_be_checked()
+    await expect(pill).to_have_attribute("data-state", "dnd")
+
+    await alice.locator(".line[data-line='101'] .dnd-toggle").uncheck()
+    await expect(pill).to_have_attribute("data-state", "idle", timeout=5000)
+    await alice.reload()
+    await expect(alice.locator("#pbx-state")).to_have_attribute("data-state", "up", timeout=15000)
+    await expect(alice.locator(".line[data-line='101'] .dnd-toggle")).not_to_be_checked()
+    assert not alice.errors, alice.errors  # type: ignore[attr-defined]
