@@ -98,6 +98,13 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
     # -- browser -> server -----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            await self._receive(text_data)
+        except Exception:  # a bug or a database error: answer it, never close with 1011
+            logger.exception("cannot handle a browser message")
+            await self._reply(None, ok=False, code="internal-error", message="the server failed")
+
+    async def _receive(self, text_data: str | None) -> None:
         if self.audience is None:
             return
         max_bytes = int(_setting("CTI_MAX_MESSAGE_BYTES", 4096))
