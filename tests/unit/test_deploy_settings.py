@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.test import Client
-from pytest_django.fixtures import SettingsWrapper
+from django.test import Client, override_settings
 
 from ctiproject.env import proxy_ssl_header
 
@@ -154,8 +153,8 @@ def test_a_bad_proxy_ssl_header_names_the_variable(
 
 
 @pytest.mark.django_db
-def test_the_ssl_redirect_spares_the_load_balancers_health_check(settings: SettingsWrapper) -> None:
-    settings.SECURE_SSL_REDIRECT = True
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_the_ssl_redirect_spares_the_load_balancers_health_check() -> None:
     client = Client()
     assert client.get("/healthz").status_code == 200
     login = client.get("/accounts/login/")
