@@ -23,7 +23,7 @@ from django.conf import settings
 
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import dispatch, queries
+from . import dispatch, queries, revocation
 from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         self.pending: dict[str, tuple[str | int, asyncio.Future[dict[str, Any]]]] = {}
         self.finished: OrderedDict[str, str | int] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
+        self.revoked = False
 
     # -- socket life -----------------------------------------------------------------------
 
@@ -75,7 +76,9 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         self.audience = audience
         # Join before reading the snapshot: an event in between arrives after the hello,
         # and the client drops it by its sequence number, instead of it being lost.
-        for group in audience.groups():
+        for group in audience.groups() + revocation.socket_groups(
+            user.pk, self.scope.get("session")
+        ):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         await self.accept()
@@ -88,6 +91,21 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         # without the code that tells a login problem from a missing extension.
         await self.accept()
         await self.close(code=code)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if self.revoked and not message["type"].startswith("websocket."):
+            return  # closed for a logout or a lost line: nothing more reaches the browser
+        await super().dispatch(message)
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        """Logout, password change, deactivation or a changed line (``revocation``): leave
+        every group at once, so nothing published from now on is relayed, and close."""
+        self.revoked = True
+        self.audience = None
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups.clear()
+        await self.close(code=int(message["code"]))
 
     async def disconnect(self, code: int) -> None:
         for task in list(self.tasks):

@@ -8,14 +8,31 @@ import json
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
+from django.test import Client
 
+from telephony.groups import line_group
+from telephony.models import Extension
 from telephony.web import consumer
-from tests.integration.test_consumer import World, command, connected, layer, world
+from tests.integration.test_consumer import (
+    World,
+    assert_closed_with,
+    command,
+    connected,
+    group_members,
+    layer,
+    open_socket,
+    wire,
+    world,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 __all__ = ["layer", "world"]  # fixtures shared with test_consumer.py
 
 MAX_BYTES = 4096
+#: Long enough for a message that was going to arrive to have arrived.
+QUIET = 0.5
 
 
 async def assert_still_open(socket: Any, world: World) -> None:
@@ -83,3 +100,142 @@ async def test_an_unexpected_failure_on_a_message_is_internal_error_not_a_close(
     monkeypatch.undo()
     await assert_still_open(socket, world)
     await socket.disconnect()
+
+
+# -- closing sockets whose session, account or line is gone ----------------------------
+
+
+async def login(world: World, username: str, as_name: str) -> Client:
+    """A second login session for ``username``; its socket cookie is ``world.cookies[as_name]``."""
+
+    def sync() -> Client:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        world.cookies[as_name] = client.cookies["sessionid"].value
+        return client
+
+    return await sync_to_async(sync)()
+
+
+async def assert_closed(socket: Any, code: int) -> None:
+    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": code}
+
+
+async def publish_ring(layer: Any, world: World, line: str, seq: int) -> None:
+    event = wire(world, call_id=f"after-{seq}", line=line, seq=seq)
+    await layer.group_send(line_group(world.cid, line), {"type": "call.events", "events": [event]})
+
+
+async def test_logout_closes_that_sessions_socket_with_4410_and_nothing_arrives_after(
+    world: World, layer: Any
+) -> None:
+    client = await login(world, "alice", "alice-laptop")
+    laptop, _ = await connected(world, "alice-laptop")
+    desk, _ = await connected(world, "alice")  # another session of hers: it stays
+    await sync_to_async(client.logout)()
+    await assert_closed(laptop, 4410)
+    await publish_ring(layer, world, "101", 30)
+    assert (await desk.receive_json_from(timeout=5))["event"]["call_id"] == "after-30"
+    assert await laptop.receive_nothing(timeout=QUIET)
+    members = await group_members(layer, line_group(world.cid, "101"))
+    assert len(members) == 1  # only the desk's socket still listens
+    await laptop.send_json_to({"id": "late", "command": "MakeCall", "targetAddress": "102"})
+    assert await laptop.receive_nothing(timeout=QUIET)
+    await assert_still_open(desk, world)
+    await desk.disconnect()
+    await laptop.wait()
+
+
+async def test_a_password_change_closes_every_socket_of_the_user_with_4411(
+    world: World, layer: Any
+) -> None:
+    await login(world, "alice", "alice-laptop")
+    laptop, _ = await connected(world, "alice-laptop")
+    desk, _ = await connected(world, "alice")
+    bob, _ = await connected(world, "bob")
+
+    def change_password() -> None:
+        alice = User.objects.get(username="alice")
+        alice.set_password("a new long passphrase")
+        alice.save()
+
+    await sync_to_async(change_password)()
+    await assert_closed(laptop, 4411)
+    await assert_closed(desk, 4411)
+    await publish_ring(layer, world, "101", 31)
+    assert await desk.receive_nothing(timeout=QUIET)
+    assert await group_members(layer, line_group(world.cid, "101")) == set()
+    # Her old sessions no longer authenticate: a reconnect is refused as not logged in.
+    await assert_closed_with(await open_socket(world, "alice"), 4401)
+    await assert_still_open_as(bob, world, "102")
+    await bob.disconnect()
+
+
+async def test_deactivation_closes_with_4412_and_a_reconnect_is_refused(
+    world: World, layer: Any
+) -> None:
+    socket, _ = await connected(world, "alice")
+
+    def deactivate() -> None:
+        alice = User.objects.get(username="alice")
+        alice.is_active = False
+        alice.save()
+
+    await sync_to_async(deactivate)()
+    await assert_closed(socket, 4412)
+    await assert_closed_with(await open_socket(world, "alice"), 4401)
+
+
+async def test_a_line_given_to_someone_else_closes_both_operators_sockets_with_4413(
+    world: World, layer: Any
+) -> None:
+    alice, _ = await connected(world, "alice")
+    bob, _ = await connected(world, "bob")
+
+    def reassign() -> None:
+        extension = Extension.objects.get(connector=world.connector, number="101")
+        extension.operator = User.objects.get(username="bob")
+        extension.save()
+
+    await sync_to_async(reassign)()
+    await assert_closed(alice, 4413)
+    await assert_closed(bob, 4413)  # bob gains 101: his reconnect joins its group
+    await publish_ring(layer, world, "101", 32)
+    assert await alice.receive_nothing(timeout=QUIET)
+    await assert_closed_with(await open_socket(world, "alice"), 4403)  # no line left
+    bob, hello = await connected(world, "bob")
+    assert sorted(line["line"] for line in hello["lines"]) == ["101", "102"]
+    await bob.disconnect()
+
+
+async def test_a_deleted_line_closes_its_operators_socket_with_4413(
+    world: World, layer: Any
+) -> None:
+    alice, _ = await connected(world, "alice")
+    await sync_to_async(lambda: Extension.objects.get(number="101").delete())()
+    await assert_closed(alice, 4413)
+
+
+async def test_changes_that_take_nothing_away_leave_the_socket_open(
+    world: World, layer: Any
+) -> None:
+    alice, _ = await connected(world, "alice")
+
+    def harmless() -> None:
+        user = User.objects.get(username="alice")
+        user.first_name = "Alice"
+        user.save()
+        extension = Extension.objects.get(number="101")
+        extension.display_name = "Alice at the desk"
+        extension.save()
+
+    await sync_to_async(harmless)()
+    await login(world, "alice", "alice-again")  # a login elsewhere (last_login) neither
+    assert await alice.receive_nothing(timeout=QUIET)
+    await assert_still_open(alice, world)
+    await alice.disconnect()
+
+
+async def assert_still_open_as(socket: Any, world: World, line: str) -> None:
+    reply = await command(socket, id="still-here", command="QueryActiveCallSnapshot")
+    assert (reply["ok"], reply["last_seq"]) == (True, {f"{world.cid}:{line}": 0})

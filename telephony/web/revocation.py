@@ -1,0 +1,137 @@
+"""Closing open panel sockets when what they were opened with stops being true: the session
+logged out, the user's password changed, the user was deactivated or removed, or the user's
+lines changed (an extension given to someone else, renumbered or deleted).
+
+Each socket joins ``user.<id>`` and ``session.<hash of its session key>`` (``socket_groups``);
+these Django signal handlers send ``{"type": "session.revoked", "code": ...}`` there after the
+change commits, and the consumer closes with that code (docs/websocket-api.md, "Close codes").
+A socket is never left working for an account or a line it no longer has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from ..groups import session_group, user_group
+from ..models import Extension
+
+logger = logging.getLogger(__name__)
+
+CLOSE_LOGGED_OUT = 4410
+CLOSE_PASSWORD_CHANGED = 4411
+CLOSE_DEACTIVATED = 4412
+CLOSE_LINES_CHANGED = 4413
+#: The message type the consumer handles (``CtiConsumer.session_revoked``).
+REVOKED = "session.revoked"
+
+
+def session_digest(session_key: str) -> str:
+    """The session key as it may appear in a group name: hashed, so Redis never sees it."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def socket_groups(user_id: int, session: Any) -> list[str]:
+    """The groups a socket joins to be closed: its user's, and its session's when it has one."""
+    groups = [user_group(user_id)]
+    key = getattr(session, "session_key", None)
+    if key:
+        groups.append(session_group(session_digest(key)))
+    return groups
+
+
+def revoke(group: str, code: int, reason: str) -> None:
+    """Tell every socket in ``group`` to close with ``code``, once the transaction commits.
+
+    A channel layer that is down must not fail the logout or the admin's save: logged, and
+    the socket is refused at its next reconnect anyway (the session or the line is gone).
+    """
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, {"type": REVOKED, "code": code})
+        except Exception:
+            logger.exception("cannot close the sockets of %s (%s)", group, reason)
+
+    transaction.on_commit(send)
+
+
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        revoke(session_group(session_digest(key)), CLOSE_LOGGED_OUT, "logout")
+
+
+def _user_before_save(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    instance._cti_before = None
+    if instance.pk is None or kwargs.get("raw"):
+        return
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return  # e.g. the last_login update of every login: nothing to compare
+    instance._cti_before = (
+        sender._default_manager.filter(pk=instance.pk).values_list("password", "is_active").first()
+    )
+
+
+def _user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    before = getattr(instance, "_cti_before", None)
+    if created or before is None:
+        return
+    password, is_active = before
+    if is_active and not instance.is_active:
+        revoke(user_group(instance.pk), CLOSE_DEACTIVATED, "deactivated")
+    elif password != instance.password:
+        revoke(user_group(instance.pk), CLOSE_PASSWORD_CHANGED, "password changed")
+
+
+def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    revoke(user_group(instance.pk), CLOSE_DEACTIVATED, "deleted")
+
+
+def _line(extension: Extension) -> tuple[int | None, int, str]:
+    return (extension.operator_id, extension.connector_id, extension.number)
+
+
+def _extension_before_save(sender: Any, instance: Any, **kwargs: Any) -> None:
+    new = instance.pk is None or kwargs.get("raw")
+    old = None if new else Extension.objects.filter(pk=instance.pk).first()
+    instance._cti_before = None if old is None else _line(old)
+
+
+def _extension_saved(sender: Any, instance: Extension, created: bool, **kwargs: Any) -> None:
+    before = getattr(instance, "_cti_before", None)
+    after = _line(instance)
+    if before == after:
+        return  # a display name or device: the socket's groups are still right
+    # The old operator lost the line; the new one gains it (its events start on reconnect).
+    operators = {after[0], before[0] if before else None}
+    for operator_id in sorted(operator for operator in operators if operator is not None):
+        revoke(user_group(operator_id), CLOSE_LINES_CHANGED, "line changed")
+
+
+def _extension_deleted(sender: Any, instance: Extension, **kwargs: Any) -> None:
+    if instance.operator_id is not None:
+        revoke(user_group(instance.operator_id), CLOSE_LINES_CHANGED, "line removed")
+
+
+def connect_signals() -> None:
+    """Called once from ``TelephonyConfig.ready()``."""
+    user_model = get_user_model()
+    user_logged_out.connect(_logged_out, dispatch_uid="cti-revoke-logout")
+    pre_save.connect(_user_before_save, sender=user_model, dispatch_uid="cti-revoke-user-pre")
+    post_save.connect(_user_saved, sender=user_model, dispatch_uid="cti-revoke-user")
+    post_delete.connect(_user_deleted, sender=user_model, dispatch_uid="cti-revoke-user-del")
+    pre_save.connect(_extension_before_save, sender=Extension, dispatch_uid="cti-revoke-ext-pre")
+    post_save.connect(_extension_saved, sender=Extension, dispatch_uid="cti-revoke-ext")
+    post_delete.connect(_extension_deleted, sender=Extension, dispatch_uid="cti-revoke-ext-del")
