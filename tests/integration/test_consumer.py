@@ -566,7 +566,7 @@ async def test_known_disconnected_pbx_gives_pbx_unreachable_at_once(
 async def test_a_late_final_result_is_relayed_with_the_same_id(world: World, layer: Any) -> None:
     socket, _ = await connected(world, "alice")
     async with FakeWorker(layer, world.cid) as worker:
-        assert (await command(socket, id="o", command="MakeCall", targetAddress="555123"))["ok"]
+        assert (await command(socket, id="o", command="MakeCall", targetAddress="5551234567"))["ok"]
         [run] = worker.received
         await layer.send(
             run["reply_to"],
