@@ -81,6 +81,9 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         ):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
+        if not await revocation.still_logged_in(self.scope, user.pk):
+            await self._refuse(CLOSE_UNAUTHENTICATED)  # logged out meanwhile
+            return
         await self.accept()
         since = parse_since(query.get("since", [""])[-1])
         limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))

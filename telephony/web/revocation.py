@@ -11,11 +11,14 @@ A socket is never left working for an account or a line it no longer has.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.auth import get_user
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
@@ -46,6 +49,18 @@ def socket_groups(user_id: int, session: Any) -> list[str]:
     if key:
         groups.append(session_group(session_digest(key)))
     return groups
+
+
+async def still_logged_in(scope: dict[str, Any], user_id: int) -> bool:
+    """Is the socket's session, read afresh, still this user's? Asked once its groups are
+    joined: a logout or password change between the handshake's authentication and the join
+    sent its ``session.revoked`` to no one, and must not leave the socket open."""
+    key = getattr(scope.get("session"), "session_key", None)
+    if not key:
+        return False
+    fresh = importlib.import_module(settings.SESSION_ENGINE).SessionStore(key)
+    user = await get_user({"session": fresh})
+    return bool(user.is_authenticated and user.pk == user_id)
 
 
 def revoke(group: str, code: int, reason: str) -> None:

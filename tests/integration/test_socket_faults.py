@@ -272,3 +272,19 @@ async def assert_not_closed(socket: Any, seconds: float) -> None:
 async def assert_still_open_as(socket: Any, world: World, line: str) -> None:
     reply = await ask(socket, id="still-here", command="QueryActiveCallSnapshot")
     assert (reply["ok"], reply["last_seq"]) == (True, {f"{world.cid}:{line}": 0})
+
+
+async def test_a_logout_while_the_socket_is_being_opened_still_closes_it(
+    world: World, layer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The logout lands after the handshake authenticated the socket but before it joined
+    its groups, so its ``session.revoked`` reached no one: the re-read session refuses it."""
+    client = await login(world, "alice", "alice-racing")
+    load_audience = consumer._load_audience
+
+    async def logout_meanwhile(user: Any, supervise: bool) -> Any:
+        await sync_to_async(client.logout)()
+        return await load_audience(user, supervise)
+
+    monkeypatch.setattr(consumer, "_load_audience", logout_meanwhile)
+    await assert_closed_with(await open_socket(world, "alice-racing"), 4401)
