@@ -1,6 +1,7 @@
 """Closing open panel sockets when what they were opened with stops being true: the session
 logged out, the user's password changed, the user was deactivated or removed, or the user's
-lines changed (an extension given to someone else, renumbered or deleted).
+lines changed (an extension given to someone else, renumbered or deleted), or a permission
+or group was taken away (``telephony.supervise``).
 
 Each socket joins ``user.<id>`` and ``session.<hash of its session key>`` (``socket_groups``);
 these Django signal handlers send ``{"type": "session.revoked", "code": ...}`` there after the
@@ -20,9 +21,10 @@ from channels.auth import get_user
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from ..groups import session_group, user_group
 from ..models import Extension
@@ -140,6 +142,36 @@ def _extension_deleted(sender: Any, instance: Extension, **kwargs: Any) -> None:
         revoke(user_group(instance.operator_id), CLOSE_LINES_CHANGED, "line removed")
 
 
+def _user_users(instance: Any, reverse: bool, pk_set: Any, action: str) -> list[int]:
+    """Users who lost a permission or a group (``User.user_permissions`` / ``User.groups``)."""
+    if not reverse:
+        return [instance.pk]
+    if action == "post_remove":
+        return sorted(pk_set or ())
+    return list(instance.user_set.values_list("pk", flat=True))  # pre_clear: still there
+
+
+def _group_users(instance: Any, reverse: bool, pk_set: Any, action: str) -> list[int]:
+    """Users of groups that lost a permission (``Group.permissions``)."""
+    if not reverse:
+        groups = Group.objects.filter(pk=instance.pk)
+    elif action == "post_remove":
+        groups = Group.objects.filter(pk__in=pk_set or ())
+    else:
+        groups = instance.group_set.all()
+    return list(get_user_model().objects.filter(groups__in=groups).values_list("pk", flat=True))
+
+
+def _rights_removed(sender: Any, instance: Any, action: str, reverse: bool, **kwargs: Any) -> None:
+    """A permission or group taken away (``telephony.supervise`` among them, perhaps): the
+    user's sockets reconnect with what they may still see."""
+    if action not in {"post_remove", "pre_clear"}:
+        return
+    find = _group_users if sender is Group.permissions.through else _user_users
+    for user_id in find(instance, reverse, kwargs.get("pk_set"), action):
+        revoke(user_group(user_id), CLOSE_LINES_CHANGED, "permission removed")
+
+
 def connect_signals() -> None:
     """Called once from ``TelephonyConfig.ready()``."""
     user_model = get_user_model()
@@ -150,3 +182,9 @@ def connect_signals() -> None:
     pre_save.connect(_extension_before_save, sender=Extension, dispatch_uid="cti-revoke-ext-pre")
     post_save.connect(_extension_saved, sender=Extension, dispatch_uid="cti-revoke-ext")
     post_delete.connect(_extension_deleted, sender=Extension, dispatch_uid="cti-revoke-ext-del")
+    for through in (
+        user_model.user_permissions.through,
+        user_model.groups.through,
+        Group.permissions.through,
+    ):
+        m2m_changed.connect(_rights_removed, sender=through, dispatch_uid=f"cti-revoke-{through}")

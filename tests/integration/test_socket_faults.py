@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
 from telephony.groups import line_group
@@ -288,3 +288,38 @@ async def test_a_logout_while_the_socket_is_being_opened_still_closes_it(
 
     monkeypatch.setattr(consumer, "_load_audience", logout_meanwhile)
     await assert_closed_with(await open_socket(world, "alice-racing"), 4401)
+
+
+async def test_taking_away_the_supervise_permission_closes_the_supervising_socket(
+    world: World, layer: Any
+) -> None:
+    carol, hello = await connected(world, "carol", "?supervise=1")
+    assert hello["user"]["supervising"] == [world.cid]
+    permission = await sync_to_async(Permission.objects.get)(codename="supervise")
+
+    def take_away() -> None:
+        User.objects.get(username="carol").user_permissions.remove(permission)
+
+    await sync_to_async(take_away)()
+    await assert_closed(carol, 4413)
+    await publish_ring(layer, world, "101", 33)
+    assert await carol.receive_nothing(timeout=QUIET)
+    # She no longer supervises and has no line: the reconnect is refused.
+    await assert_closed_with(await open_socket(world, "carol", "?supervise=1"), 4403)
+
+
+async def test_a_group_losing_the_permission_closes_its_members_sockets(
+    world: World, layer: Any
+) -> None:
+    def supervisors_group() -> Group:
+        group = Group.objects.create(name="supervisors")
+        group.permissions.add(Permission.objects.get(codename="supervise"))
+        dave = User.objects.get(username="dave")
+        dave.groups.add(group)
+        return group
+
+    group = await sync_to_async(supervisors_group)()
+    dave, hello = await connected(world, "dave", "?supervise=1")
+    assert hello["user"]["supervising"] == [world.cid]
+    await sync_to_async(group.permissions.clear)()
+    await assert_closed(dave, 4413)
