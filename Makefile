@@ -10,7 +10,7 @@ DEMO ?= 1
 PG_URL ?= postgres://cti:cti@127.0.0.1:5432/cti
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install install-dev run worker migrate check lint types imports test test-fast test-pg test-faults test-browser services chromium messages bench clean
+.PHONY: install install-dev run worker migrate check lint types imports test test-fast test-pg test-faults test-browser test-js services chromium messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ worker: migrate
 	$(BIN)/python manage.py ami_worker
 
 services:
-	bash scripts/services.sh redis postgres chromium
+	bash scripts/services.sh redis postgres chromium nodejs
 
 chromium:
 	bash scripts/services.sh chromium
@@ -67,6 +67,11 @@ types: install-dev
 imports: install-dev
 	$(BIN)/lint-imports
 
+## The panel's pure JS modules (sequence gaps, PBX links) under Node's test runner, seconds.
+test-js:
+	bash scripts/services.sh nodejs
+	node --test tests/js/*.test.mjs
+
 ## Unit tests only: no services, seconds.
 test-fast: install-dev
 	$(BIN)/pytest -q -m "not slow" tests/unit
@@ -84,6 +89,7 @@ test-faults: install-dev services
 		$(BIN)/pytest -q tests/faults
 
 check: install-dev services lint types imports
+	node --test tests/js/*.test.mjs
 	DATABASE_URL= REDIS_URL= TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q --ignore=tests/faults
 	$(MAKE) --no-print-directory test-pg
 

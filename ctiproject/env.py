@@ -48,3 +48,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` or ``X-Forwarded-Proto: https`` -> Django's
+    ``("HTTP_X_FORWARDED_PROTO", "https")``; unset or blank -> None (trust no header)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, _, value = raw.partition(":")
+    header, value = header.strip(), value.strip() or "https"
+    if not header or not all(char.isalnum() or char == "-" for char in header):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a header name "
+            "(e.g. X-Forwarded-Proto, or X-Forwarded-Proto: https)"
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value

@@ -72,12 +72,19 @@ ensure_chromium() {
   say "installing chromium"; apt_install chromium
 }
 
+# The panel's pure JS modules are tested with Node's own runner (`node --test tests/js/`).
+ensure_nodejs() {
+  if command -v node >/dev/null 2>&1; then say "node present"; return; fi
+  say "installing nodejs"; apt_install nodejs
+}
+
 for service in "${@:-redis postgres}"; do
   for name in $service; do
     case "$name" in
       redis) ensure_redis ;;
       postgres) ensure_postgres ;;
       chromium) ensure_chromium ;;
+      nodejs) ensure_nodejs ;;
       *) say "unknown service $name"; exit 2 ;;
     esac
   done

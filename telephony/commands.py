@@ -71,7 +71,8 @@ def check_number(config: ConnectorConfig, number: str | None) -> str:
     check_text(number, "the number")
     compact = re.sub(r"[\s()\-.]", "", number)
     # Only configured extensions skip the pattern: "any short number" would let 900, 112 or
-    # a premium 8-digit number through the originate context (toll fraud).
+    # a feature code through the originate context (toll fraud); the default pattern
+    # (config.DEFAULT_DIAL_PATTERN) refuses them and the premium ranges.
     if compact in config.lines or config.dial_pattern.fullmatch(compact):
         return compact
     raise CommandRejected("invalid-number", f"{number!r} is not a number this PBX may dial")

@@ -10,6 +10,16 @@ from dataclasses import dataclass, field
 
 from .ami.config import AmiConfig
 
+#: What operators may dial besides the connector's own extensions (those always pass, see
+#: ``commands.check_number``), after spaces, dashes, dots and brackets are removed:
+#: international numbers (``+`` or ``00``, 8-15 digits), national numbers with a trunk ``0``
+#: and numbers of 7-15 digits. It refuses ``*``/``#`` feature codes (``*67#``), short service
+#: numbers (``112``, ``900``) and the 900 / 0900 / 1900 / 09 premium-rate ranges. Narrower or
+#: wider per connector in the admin (README, "Dial pattern").
+DEFAULT_DIAL_PATTERN = (
+    r"^(?:(?:\+|00)(?!1900)[1-9][0-9]{7,14}|(?!1?900)[1-9][0-9]{6,14}|0[1-8][0-9]{6,13})$"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectorConfig:
@@ -20,7 +30,7 @@ class ConnectorConfig:
     ami: AmiConfig
     dialect: str = "auto"  # "auto", "12" or "11"
     originate_context: str = "from-internal"
-    outbound_dial_pattern: str = r"^\+?[0-9*#]{2,20}$"
+    outbound_dial_pattern: str = DEFAULT_DIAL_PATTERN
     channel_template: str = "PJSIP/{ext}"
     hold_method: str = "park"  # "park", "phone-notify" or "none"
     answer_method: str = "none"  # "phone-notify" or "none"

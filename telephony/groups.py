@@ -35,3 +35,14 @@ def worker_group(connector_id: int | str) -> str:
 def status_group(connector_id: int | str) -> str:
     """Connector status changes (PBX connected/lost): ``status.3``."""
     return f"status.{_part(connector_id)}"
+
+
+def user_group(user_id: int | str) -> str:
+    """Every panel socket of one user, to close them (logout elsewhere, password, lines):
+    ``user.7``."""
+    return f"user.{_part(user_id)}"
+
+
+def session_group(session_digest: str) -> str:
+    """The sockets of one login session (a hash of its key, never the key): ``session.<hex>``."""
+    return f"session.{_part(session_digest)}"

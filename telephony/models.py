@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from .config import DEFAULT_DIAL_PATTERN
 from .phones import normalize_number
 
 
@@ -73,9 +74,12 @@ class Connector(models.Model):
     outbound_dial_pattern = models.CharField(
         _("outbound dial pattern"),
         max_length=200,
-        default=r"^\+?[0-9*#]{2,20}$",
+        default=DEFAULT_DIAL_PATTERN,
         validators=[_validate_regex],
-        help_text=_("Numbers operators may dial or transfer to must match this."),
+        help_text=_(
+            "Numbers operators may dial or transfer to must match this (the connector's own "
+            "extensions always may). The default refuses feature codes, short and premium numbers."
+        ),
     )
     channel_template = models.CharField(
         _("channel template"),

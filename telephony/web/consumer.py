@@ -24,7 +24,7 @@ from django.conf import settings
 from .. import metrics
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import dispatch, dnd, queries
+from . import dispatch, dnd, queries, revocation
 from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         self.finished: OrderedDict[str, str | int] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
         self.counted = False  # in cti_sockets_open (telephony/metrics.py)
+        self.revoked = False
 
     # -- socket life -----------------------------------------------------------------------
 
@@ -78,9 +79,14 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         self.audience = audience
         # Join before reading the snapshot: an event in between arrives after the hello,
         # and the client drops it by its sequence number, instead of it being lost.
-        for group in audience.groups():
+        for group in audience.groups() + revocation.socket_groups(
+            user.pk, self.scope.get("session")
+        ):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
+        if not await revocation.still_logged_in(self.scope, user.pk):
+            await self._refuse(CLOSE_UNAUTHENTICATED)  # logged out meanwhile
+            return
         await self.accept()
         since = parse_since(query.get("since", [""])[-1])
         limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))
@@ -93,6 +99,21 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         await self.accept()
         await self.close(code=code)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if self.revoked and not message["type"].startswith("websocket."):
+            return  # closed for a logout or a lost line: nothing more reaches the browser
+        await super().dispatch(message)
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        """Logout, password change, deactivation or a changed line (``revocation``): leave
+        every group at once, so nothing published from now on is relayed, and close."""
+        self.revoked = True
+        self.audience = None
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups.clear()
+        await self.close(code=int(message["code"]))
+
     async def disconnect(self, code: int) -> None:
         metrics.socket_closed(code, counted=self.counted)
         for task in list(self.tasks):
@@ -103,6 +124,13 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
     # -- browser -> server -----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            await self._receive(text_data)
+        except Exception:  # a bug or a database error: answer it, never close with 1011
+            logger.exception("cannot handle a browser message")
+            await self._reply(None, ok=False, code="internal-error", message="the server failed")
+
+    async def _receive(self, text_data: str | None) -> None:
         if self.audience is None:
             return
         max_bytes = int(_setting("CTI_MAX_MESSAGE_BYTES", 4096))

@@ -72,7 +72,10 @@ class BadMessage(CommandRejected):
 
 
 def parse_message(text: str | None, *, max_bytes: int) -> PanelRequest:
-    """One WebSocket text frame -> a request, or ``BadMessage`` with the code to answer."""
+    """One WebSocket text frame -> a request, or ``BadMessage`` with the code to answer.
+
+    Raises nothing else, whatever the frame holds: the socket answers and stays open.
+    """
     if text is None:
         raise BadMessage("invalid-input", "send JSON text frames, not binary")
     if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -81,9 +84,14 @@ def parse_message(text: str | None, *, max_bytes: int) -> PanelRequest:
         content = json.loads(text, parse_constant=_refuse_constant)
     except ValueError:
         raise BadMessage("invalid-input", "not a JSON document") from None
+    except RecursionError:  # "[[[[..." nested deeper than Python's stack: still just bad input
+        raise BadMessage("invalid-input", "a message is a flat JSON object") from None
     if not isinstance(content, dict):
         raise BadMessage("invalid-input", "a message is a JSON object")
-    client_id = _client_id(content.get("id"))
+    try:
+        client_id = _client_id(content.get("id"))
+    except CommandRejected as rejected:  # a line break in the id: refused, without echoing it
+        raise BadMessage(rejected.code, rejected.message) from None
     try:
         return _request(content, client_id)
     except BadMessage:

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from telephony.admin import ConnectorForm
+from telephony.config import DEFAULT_DIAL_PATTERN
 from telephony.models import CallEvent, CallRecord, Connector, ConnectorStatus, Contact
 from tests.factories import CALL_START, make_call_record, make_connector
 from tests.support.ami_peer import AmiPeer
@@ -46,7 +47,7 @@ def connector_form(connector: Connector | None = None, **overrides: str) -> dict
         "secret": "",
         "dialect": "auto",
         "originate_context": "from-internal",
-        "outbound_dial_pattern": r"^\+?[0-9*#]{2,20}$",
+        "outbound_dial_pattern": DEFAULT_DIAL_PATTERN,
         "channel_template": "PJSIP/{ext}",
         "hold_method": "park",
         "answer_method": "none",

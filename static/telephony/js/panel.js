@@ -26,7 +26,7 @@ socket.addEventListener("hello", ({ detail }) => {
   banner.hidden = true;
   for (const connector of hello.connectors) {
     capabilities.set(String(connector.id), connector.capabilities || {});
-    showPbx(connector.status);
+    showPbx(connector.status, connector.id);
   }
   for (const event of missed) {
     if (event.event === "RingFinished" && event.disposition === "missed") {
@@ -104,7 +104,7 @@ async function lookUpOrigin(call) {
   if (await learnOrigin(call)) redraw(call);
 }
 
-socket.addEventListener("status", ({ detail }) => showPbx(detail.status));
+socket.addEventListener("status", ({ detail }) => showPbx(detail.status, detail.connector));
 socket.addEventListener("late-result", ({ detail }) => {
   if (!detail.ok) toast(errorText(detail), "error");
 });

@@ -1,18 +1,25 @@
 // The panel's one WebSocket (/ws/cti/, docs/websocket-api.md): reconnects by itself,
-// keeps the last sequence number per line, drops events it already applied, and turns
-// commands into promises of their result. Knows nothing of the page.
+// keeps the last sequence number per line (sequence.js), drops events it already applied,
+// catches up with since= when one was lost (a gap, or an audit that finds the server
+// ahead), and turns commands into promises of their result. Knows nothing of the page.
+import { DUPLICATE, GAP, LineSequences } from "./sequence.js";
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10000;
 const COMMAND_TIMEOUT_MS = 15000;
+/** How often the panel compares its sequence numbers with the server's (sequence.js audit). */
+const AUDIT_MS = 30000;
 export const CLOSE_UNAUTHENTICATED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 
 export class CtiSocket extends EventTarget {
-  constructor({ supervise = false } = {}) {
+  constructor({ supervise = false, auditMs = AUDIT_MS } = {}) {
     super();
     this.supervise = supervise;
-    this.lastSeq = {}; // "connector:line" -> highest seq applied
+    this.sequences = new LineSequences();
+    this.auditMs = auditMs;
+    this.auditTimer = null;
+    this.resyncing = false;
     this.pending = new Map(); // client id -> {resolve, timer}
     this.nextId = 1;
     this.retryMs = RETRY_MIN_MS;
@@ -26,10 +33,8 @@ export class CtiSocket extends EventTarget {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const params = new URLSearchParams();
     if (this.supervise) params.set("supervise", "1");
-    const since = Object.entries(this.lastSeq)
-      .filter(([, seq]) => seq > 0)
-      .map(([key, seq]) => `${key}:${seq}`);
-    if (since.length) params.set("since", since.join(","));
+    const since = this.sequences.since();
+    if (since) params.set("since", since);
     const query = params.toString();
     return `${scheme}://${location.host}/ws/cti/${query ? "?" + query : ""}`;
   }
@@ -44,6 +49,8 @@ export class CtiSocket extends EventTarget {
 
   close() {
     this.stopped = true;
+    clearInterval(this.auditTimer);
+    this.auditTimer = null;
     if (this.ws) this.ws.close();
   }
 
@@ -83,30 +90,51 @@ export class CtiSocket extends EventTarget {
     this.connected = true;
     this.retryMs = RETRY_MIN_MS;
     this.helloCount += 1;
-    // What happened while we were away (e.g. a call that rang and was missed), in order.
-    const missed = (hello.missed || []).filter((event) => this.isNew(event));
-    // The snapshot is the truth about live calls from here on: it covers every event up
-    // to last_seq, so anything at or below it that still arrives is a duplicate.
-    for (const [key, seq] of Object.entries(hello.last_seq || {})) {
-      this.lastSeq[key] = Math.max(seq, 0);
-    }
+    this.resyncing = false;
+    // What happened while we were away (e.g. a call that rang and was missed), in order;
+    // the snapshot is the truth about live calls from here on.
+    const missed = this.sequences.fromHello(hello);
     this.emit("hello", { hello, missed, reconnected: this.helloCount > 1 });
-  }
-
-  isNew(event) {
-    // Line-level events (LineStateChanged) are not stored and carry the line's current
-    // number, so only call events are filtered by sequence.
-    if (!event.call_id || typeof event.seq !== "number") return true;
-    const key = `${event.connector}:${event.line}`;
-    return event.seq > (this.lastSeq[key] || 0);
+    if (!this.auditTimer && this.auditMs > 0) {
+      this.auditTimer = setInterval(() => this.audit(), this.auditMs);
+    }
   }
 
   onEvents(events) {
     for (const event of events) {
-      if (!this.isNew(event)) continue;
-      if (event.call_id) this.lastSeq[`${event.connector}:${event.line}`] = event.seq;
-      this.emit("event", event);
+      if (this.resyncing) return; // the catch-up's hello brings this and what follows
+      const kind = this.sequences.accept(event);
+      if (kind === GAP) {
+        this.resync("gap");
+        return;
+      }
+      if (kind !== DUPLICATE) this.emit("event", event);
     }
+  }
+
+  /** Events of a line were lost (published while this socket's server could not relay
+   * them): reconnect at once with since=, so the hello brings them and the snapshot. */
+  resync(reason) {
+    if (this.resyncing || this.stopped) return;
+    this.resyncing = true;
+    this.emit("resync", { reason });
+    const old = this.ws;
+    this.ws = null; // its close is not a drop: no banner, no backoff
+    for (const [id, waiting] of this.pending) {
+      clearTimeout(waiting.timer);
+      waiting.resolve({ id, ok: false, code: "disconnected", message: "" });
+    }
+    this.pending.clear();
+    if (old) old.close(1000);
+    this.connect();
+  }
+
+  /** Compare with the server's stored numbers: catches a loss no later event reveals. */
+  async audit() {
+    if (!this.connected || this.resyncing || this.stopped) return;
+    const result = await this.command("QueryActiveCallSnapshot");
+    if (!result.ok || this.resyncing) return;
+    if (this.sequences.audit(result.last_seq).length) this.resync("audit");
   }
 
   onResult(result) {

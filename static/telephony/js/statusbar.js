@@ -1,7 +1,8 @@
 // The status bar: each own line's state pill and do-not-disturb switch, the PBX pill, and
 // the button that asks for desktop notifications.
 import { _, errorText, STATES } from "./labels.js";
-import { socket, store } from "./session.js";
+import { LinkStates } from "./links.js";
+import { config, socket, store } from "./session.js";
 import { announce, onPeerMessage } from "./tabs.js";
 import * as alerts from "./alerts.js";
 import { toast } from "./toasts.js";
@@ -73,20 +74,24 @@ for (const row of document.querySelectorAll("#lines .line")) {
   });
 }
 
-/** The PBX pill: ``status`` from a hello or connector.status, null when we cannot know. */
-export function showPbx(status) {
+const links = new LinkStates();
+
+/** The PBX pill: ``status`` of ``connector`` from a hello or connector.status; null when
+ * we cannot know (the socket is down). Down as soon as any of the user's PBXs is down. */
+export function showPbx(status, connector) {
   const pill = $("#pbx-state");
-  if (!status) {
-    pill.dataset.state = "unknown";
+  if (!status) links.clear();
+  else links.set(connector, status);
+  const { state, error } = links.summary();
+  pill.dataset.state = state;
+  if (state === "unknown") {
     pill.textContent = _("PBX: unknown");
-  } else if (status.connected) {
-    pill.dataset.state = "up";
+  } else if (state === "up") {
     pill.textContent = _("PBX connected");
     pill.title = "";
   } else {
-    pill.dataset.state = "down";
     pill.textContent = _("PBX disconnected");
-    pill.title = status.last_error || "";
+    pill.title = error;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   headline,
 } from "./calls.js";
 import { errorText } from "./labels.js";
+import { LinkStates } from "./links.js";
 import { CtiSocket } from "./socket.js";
 
 const _ = window.gettext || ((text) => text);
@@ -147,17 +148,22 @@ function draw() {
   $("#line-rows").replaceChildren(...lines);
 }
 
-function showPbx(status) {
+const links = new LinkStates();
+
+function showPbx() {
   const element = $("#pbx-state");
-  element.dataset.state = status?.connected ? "up" : "down";
-  element.textContent = status?.connected ? _("PBX connected") : _("PBX disconnected");
+  const { state, error } = links.summary();
+  element.dataset.state = state === "up" ? "up" : "down";
+  element.textContent = state === "up" ? _("PBX connected") : _("PBX disconnected");
+  element.title = error;
 }
 
 socket.addEventListener("hello", ({ detail }) => {
   $("#banner").hidden = true;
   store.reset(detail.hello.snapshot || []);
-  const statuses = detail.hello.connectors.map((connector) => connector.status);
-  showPbx({ connected: statuses.length > 0 && statuses.every((status) => status.connected) });
+  links.clear();
+  for (const connector of detail.hello.connectors) links.set(connector.id, connector.status);
+  showPbx();
   draw();
 });
 let todayTimer = null;
@@ -187,7 +193,10 @@ socket.addEventListener("event", ({ detail }) => {
   if (["RingStarted", "CommutationStarted", "RingFinished"].includes(detail.event)) refreshToday();
   draw();
 });
-socket.addEventListener("status", ({ detail }) => showPbx(detail.status));
+socket.addEventListener("status", ({ detail }) => {
+  links.set(detail.connector, detail.status);
+  showPbx();
+});
 socket.addEventListener("down", () => {
   $("#banner").hidden = false;
 });

@@ -17,7 +17,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -75,15 +75,15 @@ class HistoryFilter(forms.Form):
         return data
 
     def apply(self, records: QuerySet[CallRecord]) -> QuerySet[CallRecord]:
-        if not self.is_valid():
+        if not self.is_bound:
             return records
+        if not self.is_valid():  # never "everything" for a filter that could not be read
+            return records.none()
         data = self.cleaned_data
         if data["date_from"]:
             records = records.filter(started_at__gte=_midnight(data["date_from"]))
         if data["date_to"]:
-            records = records.filter(
-                started_at__lt=_midnight(data["date_to"] + dt.timedelta(days=1))
-            )
+            records = records.filter(started_at__lt=_midnight(data["date_to"], days_later=1))
         if data["direction"]:
             records = records.filter(direction=data["direction"])
         if data["disposition"]:
@@ -95,8 +95,17 @@ class HistoryFilter(forms.Form):
         return records
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+def _midnight(day: dt.date, *, days_later: int = 0) -> dt.datetime:
+    """The start of ``day`` (plus ``days_later``) in the current time zone. At the ends of
+    the calendar (``9999-12-31`` + 1 day, ``0001-01-01`` east of UTC) it is the last or
+    first moment a datetime holds, so such a filter still filters instead of failing."""
+    try:
+        later = day + dt.timedelta(days=days_later)
+        return timezone.make_aware(dt.datetime.combine(later, dt.time.min)).astimezone(dt.UTC)
+    except OverflowError:
+        if day.year > 1:
+            return dt.datetime.max.replace(tzinfo=dt.UTC)
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _search(text: str) -> Q:
@@ -129,6 +138,7 @@ def other_party(record: CallRecord) -> str:
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     form, records = filtered(request)
+    status = 400 if form.is_bound and not form.is_valid() else 200  # errors shown in the form
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -140,7 +150,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "supervisor": can_supervise(request.user),
     }
-    return render(request, "telephony/history.html", context)
+    return render(request, "telephony/history.html", context, status=status)
 
 
 #: The export's columns: a translated header and how to read the cell from a record.
@@ -214,8 +224,10 @@ def _csv_rows(records: QuerySet[CallRecord], zone: dt.tzinfo) -> Iterator[str]:
 
 
 @login_required
-def history_csv(request: HttpRequest) -> StreamingHttpResponse:
-    _form, records = filtered(request)
+def history_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form, records = filtered(request)
+    if form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     zone = timezone.get_current_timezone()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     language = translation.get_language()
