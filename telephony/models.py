@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +85,20 @@ class Connector(models.Model):
         _("answer method"), max_length=16, choices=AnswerMethod, default=AnswerMethod.NONE
     )
     parking_lot = models.CharField(_("parking lot"), max_length=80, blank=True)
+    # A link that stays open but carries nothing (PBX host gone, NAT state dropped) is seen
+    # only by an unanswered Ping: it is noticed within interval + timeout (10 s by default).
+    ping_interval = models.FloatField(
+        _("ping interval (s)"),
+        default=5.0,
+        validators=[MinValueValidator(0.5)],
+        help_text=_("Seconds between keep-alive Pings on a quiet AMI link."),
+    )
+    ping_timeout = models.FloatField(
+        _("ping timeout (s)"),
+        default=5.0,
+        validators=[MinValueValidator(0.5)],
+        help_text=_("Seconds without a Pong before the link counts as dead and reconnects."),
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,6 +127,24 @@ class ConnectorStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connector}: {'connected' if self.connected else 'disconnected'}"
+
+
+class WorkerLease(models.Model):
+    """Which worker may read a connector's PBX and write its history (ADR 0003).
+
+    ``token`` grows by one at every takeover; every history transaction checks it, so a
+    deposed leader's writes are refused even if it still believes it leads.
+    """
+
+    connector = models.OneToOneField(
+        Connector, on_delete=models.CASCADE, primary_key=True, related_name="lease"
+    )
+    holder = models.CharField(max_length=255, blank=True)
+    token = models.BigIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.connector_id}: {self.holder or 'free'} #{self.token}"
 
 
 class Extension(models.Model):

@@ -8,7 +8,7 @@ phone book, and returns the wire messages to publish: nothing is published that 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -66,8 +66,10 @@ def _text(value: str | None) -> str:
 class Recorder:
     """Writes one connector's call events; not thread-safe, used from one thread only."""
 
-    def __init__(self, connector_id: int) -> None:
+    def __init__(self, connector_id: int, *, fence: Callable[[], None] | None = None) -> None:
         self.connector_id = connector_id
+        #: Checks, inside each transaction, that this worker still holds the lease (ADR 0003).
+        self._fence = fence or (lambda: None)
         self._seq: dict[str, int] = {}
 
     def last_seq(self, line: str) -> int:
@@ -91,6 +93,7 @@ class Recorder:
         numbers = dict(self._seq)
         try:
             with transaction.atomic():
+                self._fence()
                 outgoing = self._write(events, finished)
         except BaseException:
             # Rolled back: hand out the same numbers again on retry, leaving no gap.
@@ -282,6 +285,7 @@ class Recorder:
 
     def _finish_vanished(self, live: set[tuple[str, str]]) -> list[Outgoing]:
         with transaction.atomic():
+            self._fence()
             stale = [
                 record
                 for record in CallRecord.objects.select_for_update().filter(

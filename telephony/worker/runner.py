@@ -29,7 +29,8 @@ from ..callmodel.tracker import CallTracker
 from ..config import ConnectorConfig
 from ..groups import worker_group
 from .commands import CommandRunner
-from .leadership import Lease, keep_lease, wait_for_lease
+from .database import reconnecting
+from .leadership import Lease, LeaseLost, keep_lease, wait_for_lease
 from .publisher import publish_call_events, publish_status
 from .recorder import Outgoing, Recorder
 from .status import StatusWriter
@@ -104,11 +105,13 @@ class ConnectorRunner:
         lines = LineMatcher(config.lines.keys(), devices) if config.lines else LineMatcher()
         self.tracker = CallTracker(lines, connector=str(config.id))
         self.dialect = DialectReader(config.dialect)
-        self.recorder = Recorder(config.id)
+        self.recorder = Recorder(config.id, fence=lease.fence)
         self.client = AmiClient(config.ami, on_login=self._resync)
         self.commands = CommandRunner(self)
         self.status = StatusWriter(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
+        #: Set when a history write found another worker's lease token: we write no more.
+        self.deposed = False
         #: ActionIDs of our CoreShowChannels lists still arriving in the event stream.
         self._listings: set[str] = set()
 
@@ -121,11 +124,11 @@ class ConnectorRunner:
     async def run(self) -> RunSummary:
         """Stand by for the lease, then serve until stopped or the lease is lost."""
         retry = max(0.2, self.lease.ttl / 3)
-        if not await wait_for_lease(self.lease, self.stop_event, retry=retry):
-            return self.summary
-        self.summary.was_leader = True
-        logger.info("%s: leading connector %s", self.lease.holder, self.config.name)
         try:
+            if not await wait_for_lease(self.lease, self.stop_event, retry=retry):
+                return self.summary
+            self.summary.was_leader = True
+            logger.info("%s: leading connector %s", self.lease.holder, self.config.name)
             await self._serve(self._lease_interval or retry)
         finally:
             await self.lease.release()
@@ -260,12 +263,21 @@ class ConnectorRunner:
             await publisher
 
     async def _save(self, batches: list[Batch]) -> list[Outgoing]:
+        if self.deposed:
+            return []  # the new leader resyncs from the PBX and records these calls
         events = [event for batch in batches for event in batch.events]
         records = [record for batch in batches for record in batch.records]
-        outgoing = await self._retrying(lambda: self.recorder.write(events, records))
         live = batches[-1].live
-        if live is not None:
-            outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
+        try:
+            outgoing = await self._retrying(lambda: self.recorder.write(events, records))
+            if live is not None:
+                outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
+        except LeaseLost as error:
+            # Fencing (ADR 0003): another worker leads now. Write nothing more, log off.
+            logger.error("%s: %s; stopping this worker's session", self.config.name, error)
+            self.deposed = True
+            self.stop()
+            return []
         # Then each touched line's CallFeaturesSet as it stands now (derived, not stored).
         for line in dict.fromkeys(item.line for item in outgoing if item.wire.get("call_id")):
             state = self.tracker.line_state(line, self.recorder.last_seq(line))
@@ -298,6 +310,8 @@ class ConnectorRunner:
         while True:
             try:
                 return await loop.run_in_executor(self._executor, _in_db_thread(work))
+            except LeaseLost:
+                raise
             except Exception:
                 logger.exception(
                     "%s: history write failed; retrying in %.1fs", self.config.name, delay
@@ -329,16 +343,7 @@ def _in_db_thread(work: Callable[[], T]) -> Callable[[], T]:
 
     Not ``close_old_connections()``: with ``CONN_MAX_AGE = 0`` that closes the connection
     after every batch, and a new PostgreSQL connection per batch showed up in the worker's
-    profile. The connection is dropped only after a failure, so the retry starts afresh.
+    profile. The connection is dropped only after a failure, and a dropped connection is
+    replaced at once (``reconnecting``), so a database blip costs one retry, not a batch.
     """
-
-    def run() -> T:
-        from django.db import connections
-
-        try:
-            return work()
-        except Exception:
-            connections.close_all()
-            raise
-
-    return run
+    return reconnecting(work)

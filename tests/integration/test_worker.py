@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ from telephony.models import (
     ConnectorStatus,
     Contact,
     Extension,
+    WorkerLease,
 )
-from telephony.worker.leadership import FileLease
+from telephony.worker.leadership import DatabaseLease, FileLease
 from telephony.worker.runner import ConnectorRunner
 from tests.factories import make_connector
 from tests.support.ami_peer import AmiPeer, error, event_list, strip_greeting, success
@@ -414,3 +416,45 @@ async def test_a_call_still_ringing_at_reconnect_ends_with_its_real_outcome(
     assert record.disposition == "missed"
     assert await CallEvent.objects.filter(record=record, name="RingFinished").acount() == 1
     assert [m["event"]["event"] for m in finished].count("RingStarted") == 0
+
+
+async def test_a_deposed_leader_writes_nothing_and_logs_off(
+    ami_peer: AmiPeer, settings: Any
+) -> None:
+    """Fencing (ADR 0003): a leader that lost its lease unawares is stopped by its next write."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    connector = await sync_to_async(_setup_connector)(ami_peer.port, "12")
+    config = dataclasses.replace(
+        await sync_to_async(connector_config)(connector), ami=ami_peer.config()
+    )
+    lease = DatabaseLease(connector.pk, ttl=30)
+    # It never renews on its own (a process frozen past its TTL, as far as the others see).
+    runner = ConnectorRunner(config, layer=get_channel_layer(), lease=lease, lease_interval=3600)
+    task = asyncio.create_task(runner.run())
+    usurper = DatabaseLease(connector.pk, ttl=30)
+    try:
+        await ami_peer.wait_for_action("CoreShowChannels")
+        # Its resync's write renews the lease once: expire it until the usurper gets it.
+        async with asyncio.timeout(5):
+            while True:
+                await WorkerLease.objects.filter(connector=connector).aupdate(
+                    expires_at=datetime.now(tz=UTC) - timedelta(seconds=1)
+                )
+                if await usurper.acquire():
+                    break
+                await asyncio.sleep(0.05)
+
+        await ami_peer.replay(strip_greeting(load_capture("asterisk-22/c_inbound_no_answer")))
+        summary = await asyncio.wait_for(task, 10)
+
+        assert runner.deposed and summary.was_leader
+        await ami_peer.wait_for_action("Logoff")
+        assert await CallRecord.objects.acount() == 0
+        assert await CallEvent.objects.acount() == 0
+        lease_row = await WorkerLease.objects.aget(connector=connector)
+        assert lease_row.token == usurper.token  # its release did not free the new lease
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 10)
+        await usurper.release()
