@@ -126,14 +126,12 @@ if _on_postgres():
                 await branch_peer.wait_logged_in(timeout=10)
 
                 await ami_peer.replay(strip_greeting(load_capture(MISSED)))
+                missed = (
+                    "SELECT count(*) FROM telephony_callrecord WHERE connector_id = %s "
+                    "AND disposition = 'missed'"
+                )
                 async with asyncio.timeout(10):
-                    while not await asyncio.to_thread(
-                        _count,
-                        raw,
-                        "SELECT count(*) FROM telephony_callrecord WHERE connector_id = %s "
-                        "AND disposition = 'missed'",
-                        office.pk,
-                    ):
+                    while not await asyncio.to_thread(_count, raw, missed, office.pk):  # noqa: ASYNC110 - polls the database
                         await asyncio.sleep(0.05)
                 assert len(ami_peer.sessions) == 1, "the office connector kept its session"
                 held = "SELECT count(*) FROM telephony_workerlease WHERE holder <> ''"
