@@ -10,6 +10,7 @@ hundreds (each is one Redis ``PUBLISH`` on the pub/sub layer, ADR 0002).
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,52 @@ async def publish_call_events(
         supervisor_group(connector_id), {"type": "call.events", "events": everything}
     )
     return len(everything)
+
+
+#: Call events held while the layer (Redis) is down: about 10 minutes of a busy office,
+#: a few MB. Past it the oldest are dropped (they are saved; a panel catches up by ``since=``).
+MAX_HELD = 100_000
+
+
+class HeldEvents:
+    """Saved events the layer could not take yet, oldest first, bounded by ``limit`` events.
+
+    The publish loop hands every saved batch here and publishes from the front, so events
+    reach the panels in save order whether Redis was down for a second or a minute.
+    """
+
+    def __init__(self, limit: int = MAX_HELD) -> None:
+        self.limit = limit
+        self._batches: deque[list[Outgoing]] = deque()
+        self._count = 0
+        #: Events dropped (oldest first) because the layer stayed down past ``limit``.
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        """Events held now."""
+        return self._count
+
+    def add(self, batch: list[Outgoing]) -> None:
+        if not batch:
+            return
+        self._batches.append(batch)
+        self._count += len(batch)
+        while self._count > self.limit and len(self._batches) > 1:
+            oldest = self._batches.popleft()
+            self._count -= len(oldest)
+            if not self.dropped:
+                logger.error(
+                    "the channel layer is still down with %d events held; dropping the oldest "
+                    "(they are saved: panels catch up from the history)",
+                    self.limit,
+                )
+            self.dropped += len(oldest)
+
+    def first(self) -> list[Outgoing] | None:
+        return self._batches[0] if self._batches else None
+
+    def pop_first(self) -> None:
+        self._count -= len(self._batches.popleft())
 
 
 def status_wire(connected: bool, since: datetime | None, last_error: str | None) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from ..groups import worker_group
 from .commands import CommandRunner
 from .database import reconnecting
 from .leadership import Lease, LeaseLost, keep_lease, wait_for_lease
-from .publisher import publish_call_events, publish_status
+from .publisher import HeldEvents, publish_call_events, publish_status
 from .recorder import Outgoing, Recorder
 from .status import StatusWriter
 
@@ -43,6 +43,11 @@ T = TypeVar("T")
 MAX_BATCH = 500
 #: Latency samples kept for the benchmark and the status page.
 LATENCY_SAMPLES = 100_000
+#: Seconds between publish attempts while the channel layer is down (doubling up to the max).
+PUBLISH_RETRY = 0.2
+PUBLISH_RETRY_MAX = 2.0
+#: "Nothing arrived in time" from the saved-batches queue.
+_NOTHING = object()
 
 
 @dataclass(slots=True)
@@ -110,6 +115,9 @@ class ConnectorRunner:
         self.commands = CommandRunner(self)
         self.status = StatusWriter(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
+        #: Saved events the channel layer has not taken yet (Redis down), oldest first.
+        self.held = HeldEvents()
+        self._held_since: float | None = None
         #: Set when a history write found another worker's lease token: we write no more.
         self.deposed = False
         #: ActionIDs of our CoreShowChannels lists still arriving in the event stream.
@@ -287,21 +295,80 @@ class ConnectorRunner:
     async def _publish_loop(
         self, saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None]
     ) -> None:
-        while (item := await saved.get()) is not None:
-            outgoing, batches = item
-            await self._publish(outgoing)
-            published = self.clock()
-            self.summary.call_events += len(outgoing)
-            for batch in batches:
-                if batch.events:
-                    self.summary.publish_delays.append(published - batch.received_at)
+        """Publish saved batches in order; while the layer is down, hold them (bounded).
 
-    async def _publish(self, outgoing: list[Outgoing]) -> None:
+        A Redis outage must not stall the writer or lose what panels should see: batches
+        keep arriving from ``saved`` while the held ones are retried, and publishing
+        resumes, oldest first, as soon as the layer takes one again.
+        """
+        finished = False
+        retry = PUBLISH_RETRY
+        waiting: list[Batch] = []  # received-at times for the latency samples
+        while not finished or len(self.held):
+            if not finished:
+                item = await self._next_saved(saved, retry if len(self.held) else None)
+                while isinstance(item, tuple):  # take all that is queued
+                    outgoing, batches = item
+                    self.held.add(outgoing)
+                    waiting.extend(batch for batch in batches if batch.events)
+                    item = saved.get_nowait() if not saved.empty() else _NOTHING
+                finished = item is None
+            if await self._publish_held():
+                retry = PUBLISH_RETRY
+                published = self.clock()
+                self.summary.publish_delays.extend(published - b.received_at for b in waiting)
+                waiting.clear()
+            elif finished:
+                logger.error(
+                    "%s: stopping with %d events not published (saved; panels catch up)",
+                    self.config.name,
+                    len(self.held),
+                )
+                return
+            else:
+                retry = min(retry * 2, PUBLISH_RETRY_MAX)
+                if len(waiting) > LATENCY_SAMPLES:
+                    del waiting[: len(waiting) - LATENCY_SAMPLES]
+
+    @staticmethod
+    async def _next_saved(
+        saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None], timeout: float | None
+    ) -> object:
+        """The next saved item, or ``_NOTHING`` when none came within ``timeout``."""
+        if timeout is None:
+            return await saved.get()
         try:
-            await publish_call_events(self.layer, self.config.id, outgoing)
-        except Exception:
-            # Saved already: a panel that missed it catches up by sequence number.
-            logger.exception("%s: publishing %d events failed", self.config.name, len(outgoing))
+            async with asyncio.timeout(timeout):
+                return await saved.get()
+        except TimeoutError:
+            return _NOTHING
+
+    async def _publish_held(self) -> bool:
+        """Publish held batches from the oldest; False when the layer refused one."""
+        held_since = self._held_since
+        while (batch := self.held.first()) is not None:
+            try:
+                await publish_call_events(self.layer, self.config.id, batch)
+            except Exception as error:
+                # Saved already: the panels get it once the layer is back (or by ``since=``).
+                if self._held_since is None:
+                    self._held_since = self.clock()
+                    logger.warning(
+                        "%s: cannot publish (%s); holding events until the layer is back",
+                        self.config.name,
+                        error,
+                    )
+                return False
+            self.held.pop_first()
+            self.summary.call_events += len(batch)
+        if held_since is not None:
+            self._held_since = None
+            logger.info(
+                "%s: the layer is back; published what was held for %.1fs",
+                self.config.name,
+                self.clock() - held_since,
+            )
+        return True
 
     async def _retrying(self, work: Callable[[], T]) -> T:
         """Run ORM work on the database thread; retry until it succeeds (nothing is lost)."""

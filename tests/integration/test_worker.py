@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from telephony.connectors import connector_config
 from telephony.groups import line_group, supervisor_group, worker_group
@@ -34,6 +39,7 @@ from telephony.worker.runner import ConnectorRunner
 from tests.factories import make_connector
 from tests.support.ami_peer import AmiPeer, error, event_list, strip_greeting, success
 from tests.support.replay import load_capture, timestamped_capture
+from tests.support.tcp_proxy import running_proxy
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -458,3 +464,97 @@ async def test_a_deposed_leader_writes_nothing_and_logs_off(
         runner.stop()
         await asyncio.wait_for(task, 10)
         await usurper.release()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[int]:
+    """A redis-server of this test's own on a free port (the shared one is never touched)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(tmp_path)]
+    server = subprocess.Popen(  # noqa: S603 - a fixed command line
+        command,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+async def test_a_redis_outage_costs_no_record_nor_the_pbx_session_and_held_events_follow(
+    ami_peer: AmiPeer, own_redis: int
+) -> None:
+    """Redis unreachable for the worker (a proxy cut) for several lease TTLs: the worker
+    keeps the PBX, saves every call, holds what it could not publish and, once Redis is back,
+    publishes it in order and answers the next command."""
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    ami_peer.answer("Originate", success("Originate successfully queued"))
+    connector = await sync_to_async(_setup_connector)(ami_peer.port, "12")
+    config = dataclasses.replace(
+        await sync_to_async(connector_config)(connector), ami=ami_peer.config()
+    )
+    panels = RedisPubSubChannelLayer(hosts=[f"redis://127.0.0.1:{own_redis}/0"])
+    async with running_proxy(own_redis) as proxy:
+        layer = RedisPubSubChannelLayer(hosts=[f"redis://127.0.0.1:{proxy.port}/0"])
+        ttl = 1.0
+        runner = ConnectorRunner(config, layer=layer, lease=DatabaseLease(connector.pk, ttl=ttl))
+        task = asyncio.create_task(runner.run())
+        worker = Worker(runner, ami_peer, connector, panels, task)
+        try:
+            await ami_peer.wait_for_action("CoreShowChannels")
+            async with asyncio.timeout(5):
+                await runner.commands.ready.wait()
+            line_101 = await worker.listen(line_group(connector.pk, "101"))
+
+            proxy.cut()
+            capture = strip_greeting(load_capture("asterisk-22/c_inbound_no_answer"))
+            await ami_peer.replay(capture)
+            await ami_peer.replay(capture.replace(b"ctilab-", b"second-"))
+            async with asyncio.timeout(10):
+                while await CallRecord.objects.filter(disposition="missed").acount() < 2:  # noqa: ASYNC110 - polls the database
+                    await asyncio.sleep(0.05)
+                while len(runner.held) == 0:  # noqa: ASYNC110 - the publish loop's state
+                    await asyncio.sleep(0.05)
+            # Three lease TTLs with Redis down: a Redis lease would have been lost by now.
+            await asyncio.sleep(3 * ttl)
+            assert not task.done()
+            assert len(ami_peer.sessions) == 1
+            assert "Logoff" not in [action.name for action in ami_peer.actions]
+
+            proxy.restore()
+            received = await worker.messages_until(line_101, is_finished("101"), timeout=15)
+            received += await worker.messages_until(line_101, is_finished("101"), timeout=15)
+            events = [m["event"] for m in received if m["event"].get("call_id")]
+            assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+            first, second = events[0]["call_id"], events[-1]["call_id"]
+            assert first != second
+            assert [e["call_id"] for e in events] == sorted(
+                (e["call_id"] for e in events), key=lambda call: call != first
+            )
+            async with asyncio.timeout(5):
+                while len(runner.held):  # noqa: ASYNC110 - the publish loop's state
+                    await asyncio.sleep(0.05)
+            assert runner.held.dropped == 0
+
+            result = await worker.command(verb="make_call", line="101", target="+15559870001")
+            assert result["ok"] is True, result
+        finally:
+            runner.stop()
+            await asyncio.wait_for(task, 15)
+            await layer.flush()
+            await panels.flush()
