@@ -111,9 +111,9 @@ class ConnectorRunner:
         self.tracker = CallTracker(lines, connector=str(config.id))
         self.dialect = DialectReader(config.dialect)
         self.recorder = Recorder(config.id, fence=lease.fence)
-        self.client = AmiClient(config.ami, on_login=self._resync)
-        self.commands = CommandRunner(self)
         self.status = StatusWriter(self)
+        self.client = AmiClient(config.ami, on_login=self._resync, on_link=self.status.note)
+        self.commands = CommandRunner(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         #: Saved events the channel layer has not taken yet (Redis down), oldest first.
         self.held = HeldEvents()

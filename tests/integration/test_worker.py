@@ -24,7 +24,7 @@ from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from telephony.connectors import connector_config
-from telephony.groups import line_group, supervisor_group, worker_group
+from telephony.groups import line_group, status_group, supervisor_group, worker_group
 from telephony.models import (
     CallEvent,
     CallRecord,
@@ -558,3 +558,35 @@ async def test_a_redis_outage_costs_no_record_nor_the_pbx_session_and_held_event
             await asyncio.wait_for(task, 15)
             await layer.flush()
             await panels.flush()
+
+
+async def test_a_silent_pbx_link_is_announced_down_with_the_connectors_own_ping_settings(
+    ami_peer: AmiPeer, channel_layers: dict[str, Any]
+) -> None:
+    """The connector row's ping interval and timeout reach the AMI client: a PBX that stops
+    answering Pings is seen as down, and the panels' status group is told so."""
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    connector = await sync_to_async(_setup_connector)(ami_peer.port, "12")
+    connector.ping_interval = connector.ping_timeout = 0.5
+    await connector.asave()
+    config = await sync_to_async(connector_config)(connector)  # the row's own AMI settings
+    assert (config.ami.ping_interval, config.ami.ping_timeout) == (0.5, 0.5)
+    layer = get_channel_layer()
+    panel = await layer.new_channel()
+    await layer.group_add(status_group(connector.pk), panel)
+    runner = ConnectorRunner(config, layer=layer, lease=DatabaseLease(connector.pk))
+    task = asyncio.create_task(runner.run())
+    try:
+        await ami_peer.wait_for_action("Ping")
+        ami_peer.answer_pings = False
+        async with asyncio.timeout(10):
+            while True:
+                message = await layer.receive(panel)
+                status = message["status"]
+                if not status["connected"] and "Pong" in (status["last_error"] or ""):
+                    break
+        assert message["type"] == "connector.status"
+        assert message["connector"] == connector.pk
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 10)
