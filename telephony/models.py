@@ -258,6 +258,9 @@ class CallRecord(models.Model):
     talk_seconds = models.PositiveIntegerField(_("talk seconds"), default=0)
     hold_seconds = models.PositiveIntegerField(_("hold seconds"), default=0)
     hold_count = models.PositiveIntegerField(_("holds"), default=0)
+    # Some of its times fell in a gap (no worker reading: a reconnect, a takeover) and the PBX
+    # did not say them: they are the worker's best estimate (issue #10, docs/call-events.md).
+    times_estimated = models.BooleanField(_("times estimated"), default=False)
     disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition, blank=True)
     hangup_cause = models.IntegerField(_("hangup cause"), null=True, blank=True)
     transferred_to = models.CharField(_("transferred to"), max_length=64, blank=True)

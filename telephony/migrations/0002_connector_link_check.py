@@ -22,6 +22,11 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.AddField(
+            model_name='callrecord',
+            name='times_estimated',
+            field=models.BooleanField(default=False, verbose_name='times estimated'),
+        ),
+        migrations.AddField(
             model_name='connector',
             name='ping_interval',
             field=models.FloatField(default=5.0, help_text='Seconds between keep-alive Pings on a quiet AMI link.', validators=[django.core.validators.MinValueValidator(0.5)], verbose_name='ping interval (s)'),

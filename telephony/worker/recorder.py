@@ -8,7 +8,7 @@ phone book, and returns the wire messages to publish: nothing is published that 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -87,14 +87,23 @@ class Recorder:
         return last + 1
 
     def write(
-        self, events: Sequence[LineEvent], finished: Sequence[FinishedCall] = ()
+        self,
+        events: Sequence[LineEvent],
+        finished: Sequence[FinishedCall] = (),
+        *,
+        estimated: Collection[int] = (),
     ) -> list[Outgoing]:
-        """Save a batch atomically; return what to publish, in order."""
+        """Save a batch atomically; return what to publish, in order.
+
+        ``estimated`` holds the ``id()`` of events whose time the worker estimated (they fell
+        in a gap): their wire form says ``"estimated": true`` and their record
+        ``times_estimated``.
+        """
         numbers = dict(self._seq)
         try:
             with transaction.atomic():
                 self._fence()
-                outgoing = self._write(events, finished)
+                outgoing = self._write(events, finished, estimated)
         except BaseException:
             # Rolled back: hand out the same numbers again on retry, leaving no gap.
             self._seq = numbers
@@ -102,7 +111,10 @@ class Recorder:
         return outgoing
 
     def _write(
-        self, events: Sequence[LineEvent], finished: Sequence[FinishedCall]
+        self,
+        events: Sequence[LineEvent],
+        finished: Sequence[FinishedCall],
+        estimated: Collection[int],
     ) -> list[Outgoing]:
         call_events = [e for e in events if isinstance(e, CallModelEvent)]
         records = self._records_for(call_events, finished)
@@ -129,6 +141,9 @@ class Recorder:
                 continue
             record_key = (event.call_id, event.line)
             record = records[record_key]
+            if id(event) in estimated:
+                wire["estimated"] = True
+                record.times_estimated = True
             self._apply(record, event, wire)
             occurred = _when(event.time)
             key = (record_key, dedupe_key(event.name, occurred))
@@ -273,8 +288,11 @@ class Recorder:
     def finish_vanished(self, live: set[tuple[str, str]]) -> list[Outgoing]:
         """Finish records still open in the history whose call the PBX no longer has.
 
-        They ended while no worker was reading (a restart, a long outage): the outcome is
-        what the history knew, ``answered`` if it was, else ``failed``.
+        They ended while no worker was reading (a restart, a takeover, a long outage): the
+        outcome is what the history knew, ``answered`` if it was; unanswered while another
+        line of the same call answered (a ring-all queue answered in the gap),
+        ``answered-elsewhere``; else ``failed``. Their end lies somewhere in the gap and the
+        PBX no longer says when: it is the time of this sweep, marked estimated.
         """
         numbers = dict(self._seq)
         try:
@@ -296,11 +314,24 @@ class Recorder:
             outgoing: list[Outgoing] = []
             now = datetime.now(tz=UTC)
             rows: list[CallEvent] = []
+            answered_calls = set(
+                CallRecord.objects.filter(
+                    connector_id=self.connector_id,
+                    call_id__in={record.call_id for record in stale},
+                    answered_at__isnull=False,
+                ).values_list("call_id", flat=True)
+            )
             for record in stale:
                 answered = record.answered_at is not None
                 record.state = "finished"
                 record.ended_at = now
-                record.disposition = "answered" if answered else "failed"
+                record.times_estimated = True
+                if answered:
+                    record.disposition = "answered"
+                elif record.call_id in answered_calls and record.direction != "outgoing":
+                    record.disposition = "answered-elsewhere"
+                else:
+                    record.disposition = "failed"
                 if answered and record.answered_at is not None:
                     record.talk_seconds = max(0, round((now - record.answered_at).total_seconds()))
                 event = RingFinished(
@@ -322,6 +353,7 @@ class Recorder:
                     hangup_cause_text="ended while the worker was away",
                 )
                 wire = event.to_wire()
+                wire["estimated"] = True
                 if "contact" in (record.last_event or {}):
                     wire["contact"] = record.last_event["contact"]
                 record.last_event = wire
@@ -348,6 +380,7 @@ _UPDATED_FIELDS = [
     "talk_seconds",
     "hold_seconds",
     "hold_count",
+    "times_estimated",
     "last_event",
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import deque
@@ -22,7 +23,9 @@ from channels.layers import BaseChannelLayer
 
 from ..ami import AmiClient, AmiError, Event, make_action
 from ..callmodel.dialects import DialectReader
-from ..callmodel.events import LineEvent
+from ..callmodel.events import CallEvent as CallModelEvent
+from ..callmodel.events import LineEvent, RingStarted
+from ..callmodel.facts import AnyFact, ChannelListed
 from ..callmodel.lines import LineMatcher
 from ..callmodel.records import CallRecord as FinishedCall
 from ..callmodel.tracker import CallTracker
@@ -63,6 +66,8 @@ class Batch:
     records: list[FinishedCall]
     received_at: float
     live: set[tuple[str, str]] | None = None
+    #: ``id()`` of the events whose times are estimates (they fell in a gap; see docs).
+    estimated: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -196,16 +201,20 @@ class ConnectorRunner:
         # events' own clock (the PBX's with timestampevents=yes), which ours must not outrun.
         listing = event.action_id in self._listings
         produced: list[LineEvent] = []
+        estimated: set[int] = set()
         try:
-            for fact in self.dialect.read(event, None if listing else now):
-                produced.extend(self.tracker.apply(fact))
+            for fact in self.dialect.read(event, now):
+                if listing:
+                    produced.extend(self._apply_listed(fact, event, estimated))
+                else:
+                    produced.extend(self.tracker.apply(fact))
         except Exception:
             # One event the model cannot digest must not stop the connector; log its bytes.
             logger.exception("%s: call model failed on %r", self.config.name, event.text)
             return
         records = self.tracker.take_records()
         if produced or records:
-            self._push(records, produced, now)
+            self._push(records, produced, now, estimated)
         if listing and event.is_list_complete:
             self._listings.discard(event.action_id or "")
             # The model now matches the PBX at this point of the stream: records the history
@@ -214,9 +223,39 @@ class ConnectorRunner:
             self._queue.put_nowait(Batch([], [], now, live=live))
             logger.info("%s: resynced; %d calls live", self.config.name, len(live))
 
-    def _push(self, records: list[FinishedCall], events: list[LineEvent], now: float) -> None:
+    def _apply_listed(self, fact: AnyFact, event: Event, estimated: set[int]) -> list[LineEvent]:
+        """Apply an item (or the end) of our resync list, with the times the PBX gives.
+
+        What the list reveals happened in the gap while nobody read the stream. A channel's
+        start comes from the PBX (``ChannelListed.started_at``: its ``Duration``); every
+        other time of it (an answer, an end) is only known to lie in the gap: those events
+        are marked estimated (their ids go into ``estimated``). Without the PBX's
+        ``Timestamp`` a list item carries no time: the model's clock follows the events' own
+        clock, which ours must not outrun.
+        """
+        own_time = fact.time if event.timestamp is not None else None
+        started = fact.started_at if isinstance(fact, ChannelListed) else None
+        produced = self.tracker.apply(dataclasses.replace(fact, time=started or own_time))
+        events: list[LineEvent] = []
+        for item in produced:
+            if started is not None and isinstance(item, RingStarted):
+                # The model's clock only moves forward; this channel's start is its own.
+                events.append(dataclasses.replace(item, time=started))
+                continue
+            if isinstance(item, CallModelEvent):
+                estimated.add(id(item))
+            events.append(item)
+        return events
+
+    def _push(
+        self,
+        records: list[FinishedCall],
+        events: list[LineEvent],
+        now: float,
+        estimated: set[int] | None = None,
+    ) -> None:
         if events or records:
-            self._queue.put_nowait(Batch(events, records, now))
+            self._queue.put_nowait(Batch(events, records, now, estimated=estimated or set()))
 
     async def _resync(self) -> None:
         """After every login: ask for the PBX's channel list.
@@ -277,7 +316,10 @@ class ConnectorRunner:
         records = [record for batch in batches for record in batch.records]
         live = batches[-1].live
         try:
-            outgoing = await self._retrying(lambda: self.recorder.write(events, records))
+            estimated = set().union(*(batch.estimated for batch in batches))
+            outgoing = await self._retrying(
+                lambda: self.recorder.write(events, records, estimated=estimated)
+            )
             if live is not None:
                 outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
         except LeaseLost as error:

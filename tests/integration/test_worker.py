@@ -590,3 +590,104 @@ async def test_a_silent_pbx_link_is_announced_down_with_the_connectors_own_ping_
     finally:
         runner.stop()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_call_that_started_in_a_gap_keeps_the_pbxs_start_and_marks_its_answer_estimated(
+    worker: Worker,
+) -> None:
+    """Reconnect: the resync list reveals a call answered while nobody read the stream. Its
+    start comes from the PBX's ``Duration``; its answer time is only known to lie in the gap."""
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    bridge = ("BridgeId", "bridge-gap-1")
+    worker.peer.answer(
+        "CoreShowChannels",
+        event_list(
+            [
+                _listed(
+                    "PJSIP/pstn-00000027",
+                    "ctilab-1796038173.41",
+                    "Up",
+                    ("+15551230001", "Customer"),
+                    Duration="00:00:07",
+                    BridgeId=bridge[1],
+                ),
+                _listed(
+                    "PJSIP/101-00000028",
+                    "ctilab-1796038173.42",
+                    "Up",
+                    ("101", "Operator Alice"),
+                    Duration="00:00:06",
+                    BridgeId=bridge[1],
+                ),
+            ],
+            "CoreShowChannelsComplete",
+        ),
+    )
+    await worker.peer.drop()
+    await worker.peer.wait_logged_in(sessions=2)
+    listed_at = time.time()  # the list is answered right after the login
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+
+    events = {m["event"]["event"]: m["event"] for m in received if m["event"].get("call_id")}
+    assert "estimated" not in events["RingStarted"]
+    assert events["CommutationStarted"]["estimated"] is True
+    record = await CallRecord.objects.aget(line="101")
+    assert abs(record.started_at.timestamp() - (listed_at - 6)) <= 1.0
+    assert record.times_estimated
+    stored = await CallEvent.objects.aget(record=record, name="CommutationStarted")
+    assert stored.payload["estimated"] is True
+
+
+async def test_a_queue_call_answered_in_a_gap_leaves_the_other_member_answered_elsewhere(
+    worker: Worker,
+) -> None:
+    """Ring-all queue: 101 and 102 ring, the link drops, 102 answers meanwhile. The resync
+    list shows the caller bridged with 102; 101 must end answered-elsewhere, not failed."""
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    capture = strip_greeting(load_capture("asterisk-22/e_queue_ringall"))
+    answered = capture.index(b"Channel: PJSIP/102-0000002e\r\nChannelState: 6\r\n")
+    cut = capture.rindex(b"Event: Newstate\r\n", 0, answered)  # just before 102 answers
+    await worker.peer.replay(capture[:cut])
+    await worker.messages_until(line_101, lambda m: m["event"]["event"] == "RingStarted")
+    linked = {"Linkedid": "ctilab-1796038205.46", "BridgeId": "bridge-queue-gap"}
+    worker.peer.answer(
+        "CoreShowChannels",
+        event_list(
+            [
+                _listed(
+                    "PJSIP/pstn-0000002c",
+                    "ctilab-1796038205.46",
+                    "Up",
+                    ("+15551230001", "Customer"),
+                    Duration="00:00:09",
+                    **linked,
+                ),
+                _listed(
+                    "PJSIP/102-0000002e",
+                    "ctilab-1796038206.48",
+                    "Up",
+                    ("102", "Operator Bob"),
+                    Duration="00:00:08",
+                    **linked,
+                ),
+            ],
+            "CoreShowChannelsComplete",
+        ),
+    )
+
+    await worker.peer.drop()
+    await worker.peer.wait_logged_in(sessions=2)
+    finished = await worker.messages_until(line_101, is_finished("101"))
+
+    assert finished[-1]["event"]["disposition"] == "answered-elsewhere"
+    assert finished[-1]["event"]["estimated"] is True
+    async with asyncio.timeout(5):
+        while not await CallRecord.objects.filter(  # noqa: ASYNC110 - polls the database
+            line="102", answered_at__isnull=False
+        ).aexists():
+            await asyncio.sleep(0.05)
+    record = await CallRecord.objects.aget(line="101")
+    assert record.disposition == "answered-elsewhere"
+    assert record.times_estimated
