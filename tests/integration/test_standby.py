@@ -1,5 +1,6 @@
 """Two real ``ami_worker`` processes on one connector: one leads, the other stands by and
-takes over when the leader is SIGKILLed; no call record is lost or duplicated."""
+takes over when the leader is SIGKILLed; no call record is lost or duplicated. The lease is
+the database's (ADR 0003); Redis is only the channel layer here."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from asgiref.sync import sync_to_async
 
 from telephony.models import CallRecord, Extension
@@ -32,7 +32,6 @@ MISSED = "asterisk-22/c_inbound_no_answer"
 def _setup(port: int) -> int:
     connector = make_connector(port=port)
     Extension.objects.create(connector=connector, number="101", device="PJSIP/101")
-    redis.Redis.from_url(TEST_REDIS_URL).delete(f"cti:worker-lease:{connector.pk}")
     return int(connector.pk)
 
 
