@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+#: Seconds between renewals while the database does not answer.
+UNCONFIRMED_RETRY = 0.5
+
+
 class LeaseLost(Exception):
     """Another worker took the connector over: this one must write nothing more."""
 
@@ -99,6 +103,8 @@ class DatabaseLease:
         #: Unique per lease object: two runners of one process are two holders.
         self._me = f"{self.holder}#{uuid.uuid4().hex[:8]}"
         self.token: int | None = None
+        #: False while the last renewal failed for want of the database (not refused).
+        self.is_confirmed = True
         self._executor: ThreadPoolExecutor | None = None
 
     async def _run(self, work: Callable[[], T]) -> T:
@@ -131,7 +137,7 @@ class DatabaseLease:
 
     def _take(self) -> int | None:
         from django.db import transaction
-        from django.db.models import F, Q
+        from django.db.models import DateTimeField, F, Q, Value
         from django.db.models.functions import Now
 
         from ..models import WorkerLease
@@ -141,7 +147,16 @@ class DatabaseLease:
                 connector_id=self.connector_id,
                 defaults={"expires_at": datetime(1970, 1, 1, tzinfo=UTC)},
             )
-            free = Q(expires_at__lt=Now()) | Q(holder="") | Q(holder=self._me)
+            # Half a TTL of grace past the expiry: a leader cut off from the database keeps
+            # the PBX and renews as soon as it is back (every UNCONFIRMED_RETRY seconds),
+            # before any standby may take over. Takeover still within 2 x TTL.
+            grace = timedelta(seconds=self.ttl / 2)
+            expired = Q(
+                expires_at__lt=CombinedExpression(
+                    Now(), "-", Value(grace), output_field=DateTimeField()
+                )
+            )
+            free = expired | Q(holder="") | Q(holder=self._me)
             taken = self._rows().filter(free)
             if not taken.update(holder=self._me, token=F("token") + 1, expires_at=self._expiry()):
                 row = self._rows().get()
@@ -159,12 +174,16 @@ class DatabaseLease:
 
     async def renew(self) -> bool:
         try:
-            return bool(await self._run(self._extend))
+            renewed = bool(await self._run(self._extend))
         except Exception as error:
             # The database is unreachable: no standby can take the lease meanwhile either,
             # and fencing refuses our writes if one did. Keep the PBX session (issue #10).
-            logger.warning("cannot renew the worker lease (%s); keeping the session", error)
+            if self.is_confirmed:
+                logger.warning("cannot renew the worker lease (%s); keeping the session", error)
+            self.is_confirmed = False
             return True
+        self.is_confirmed = True
+        return renewed
 
     def _extend(self) -> int:
         if self.token is None:
@@ -280,9 +299,15 @@ async def wait_for_lease(lease: Lease, stop: asyncio.Event, *, retry: float) -> 
 
 
 async def keep_lease(lease: Lease, *, interval: float) -> None:
-    """Renew every ``interval`` seconds; returns as soon as the lease is lost."""
+    """Renew every ``interval`` seconds; returns as soon as the lease is lost.
+
+    While a renewal cannot be confirmed (database unreachable), retry every
+    ``UNCONFIRMED_RETRY`` seconds instead: the moment the database is back the incumbent
+    renews, well within the grace a standby gives it (``DatabaseLease``).
+    """
     while True:
-        await asyncio.sleep(interval)
+        confirmed = getattr(lease, "is_confirmed", True)
+        await asyncio.sleep(interval if confirmed else min(interval, UNCONFIRMED_RETRY))
         if not await lease.renew():
             logger.error("lost the worker lease; stopping this connector's session")
             return

@@ -162,6 +162,8 @@ class ConnectorRunner:
         stop = asyncio.create_task(self.stop_event.wait())
         try:
             done, _ = await asyncio.wait({client, lease, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if lease in done:
+                self.deposed = True  # another worker holds the lease: write nothing more
             if client in done and client.exception() is not None:
                 logger.error("%s: AMI client stopped: %s", self.config.name, client.exception())
         finally:
@@ -180,7 +182,9 @@ class ConnectorRunner:
             _, stuck = await asyncio.wait([*helpers, lease, stop], timeout=3.0)
             for task in stuck:
                 logger.warning("%s: %s did not stop in time", self.config.name, task.get_name())
-            await self.status.write_final()
+            if not self.deposed:
+                # A deposed worker's "stopped" would overwrite the new leader's status.
+                await self.status.write_final()
 
     # -- reading ---------------------------------------------------------------------------
 

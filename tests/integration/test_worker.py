@@ -445,7 +445,7 @@ async def test_a_deposed_leader_writes_nothing_and_logs_off(
         async with asyncio.timeout(5):
             while True:
                 await WorkerLease.objects.filter(connector=connector).aupdate(
-                    expires_at=datetime.now(tz=UTC) - timedelta(seconds=1)
+                    expires_at=datetime.now(tz=UTC) - timedelta(hours=1)
                 )
                 if await usurper.acquire():
                     break
@@ -460,6 +460,9 @@ async def test_a_deposed_leader_writes_nothing_and_logs_off(
         assert await CallEvent.objects.acount() == 0
         lease_row = await WorkerLease.objects.aget(connector=connector)
         assert lease_row.token == usurper.token  # its release did not free the new lease
+        # Nor did it announce "worker stopped" over the new leader's status.
+        status = await ConnectorStatus.objects.aget(connector=connector)
+        assert status.last_error != "worker stopped"
     finally:
         runner.stop()
         await asyncio.wait_for(task, 10)

@@ -35,7 +35,7 @@ async def _connector() -> Connector:
 
 
 async def _expire(connector: Connector) -> None:
-    past = datetime.now(tz=UTC) - timedelta(seconds=1)
+    past = datetime.now(tz=UTC) - timedelta(hours=1)
     await WorkerLease.objects.filter(connector=connector).aupdate(expires_at=past)
 
 
@@ -81,6 +81,27 @@ async def test_a_deposed_leaders_history_write_is_refused_and_its_renewal_fails(
         saved = await sync_to_async(Recorder(connector.pk, fence=standby.fence).write)(events)
         assert saved
         assert await CallEvent.objects.acount() > 0
+    finally:
+        await leader.release()
+        await standby.release()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_leader_back_from_a_database_outage_renews_before_a_standby_may_take_over() -> None:
+    connector = await _connector()
+    leader = DatabaseLease(connector.pk, ttl=30)
+    standby = DatabaseLease(connector.pk, ttl=30)
+    try:
+        assert await leader.acquire()
+        # Its renewals failed for a while: the lease expired 5 s ago, inside the 15 s grace.
+        just_expired = datetime.now(tz=UTC) - timedelta(seconds=5)
+        await WorkerLease.objects.filter(connector=connector).aupdate(expires_at=just_expired)
+
+        assert not await standby.acquire()
+        assert await leader.renew()
+        row = await WorkerLease.objects.aget(connector=connector)
+        assert row.token == leader.token
+        assert row.expires_at > datetime.now(tz=UTC)
     finally:
         await leader.release()
         await standby.release()
