@@ -35,6 +35,8 @@ from telephony.models import (
     WorkerLease,
 )
 from telephony.worker.leadership import DatabaseLease, FileLease
+from telephony.worker.publisher import HeldEvents
+from telephony.worker.recorder import Outgoing
 from telephony.worker.runner import ConnectorRunner
 from tests.factories import make_connector
 from tests.support.ami_peer import AmiPeer, error, event_list, strip_greeting, success
@@ -694,3 +696,19 @@ async def test_a_queue_call_answered_in_a_gap_leaves_the_other_member_answered_e
     record = await CallRecord.objects.aget(line="101")
     assert record.disposition == "answered-elsewhere"
     assert record.times_estimated
+
+
+def test_held_events_drop_only_the_oldest_and_only_past_their_bound() -> None:
+    held = HeldEvents(limit=5)
+    batches = [[Outgoing("101", {"seq": n * 2 + i}) for i in range(2)] for n in range(4)]
+    for batch in batches[:2]:
+        held.add(batch)
+    assert (len(held), held.dropped) == (4, 0)
+
+    for batch in batches[2:]:
+        held.add(batch)
+
+    assert (len(held), held.dropped) == (4, 4)  # two whole batches went, oldest first
+    assert held.first() is batches[2]
+    held.pop_first()
+    assert held.first() is batches[3]
