@@ -71,7 +71,7 @@ class Lease(Protocol):
         ...
 
     async def renew(self) -> bool:
-        """Extend our lease; False when it was lost (expired and taken, or Redis gone)."""
+        """Extend our lease; False only when another worker holds it now (token gone)."""
         ...
 
     async def release(self) -> None:
