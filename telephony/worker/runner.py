@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,7 +34,7 @@ from ..groups import worker_group
 from .commands import CommandRunner
 from .database import reconnecting
 from .leadership import Lease, LeaseLost, keep_lease, wait_for_lease
-from .publisher import HeldEvents, publish_call_events, publish_status
+from .publisher import HeldEvents, HeldPublisher, publish_status
 from .recorder import Outgoing, Recorder
 from .status import StatusWriter
 
@@ -46,11 +46,6 @@ T = TypeVar("T")
 MAX_BATCH = 500
 #: Latency samples kept for the benchmark and the status page.
 LATENCY_SAMPLES = 100_000
-#: Seconds between publish attempts while the channel layer is down (doubling up to the max).
-PUBLISH_RETRY = 0.2
-PUBLISH_RETRY_MAX = 2.0
-#: "Nothing arrived in time" from the saved-batches queue.
-_NOTHING = object()
 
 
 @dataclass(slots=True)
@@ -67,7 +62,7 @@ class Batch:
     received_at: float
     live: set[tuple[str, str]] | None = None
     #: ``id()`` of the events whose times are estimates (they fell in a gap; see docs).
-    estimated: set[int] = field(default_factory=set)
+    estimated: Set[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -120,9 +115,10 @@ class ConnectorRunner:
         self.client = AmiClient(config.ami, on_login=self._resync, on_link=self.status.note)
         self.commands = CommandRunner(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
-        #: Saved events the channel layer has not taken yet (Redis down), oldest first.
-        self.held = HeldEvents()
-        self._held_since: float | None = None
+        #: Publishes what was saved; holds it while the channel layer (Redis) is down.
+        self.publisher = HeldPublisher(
+            layer, config.id, name=config.name, clock=clock, on_published=self._published
+        )
         #: Set when a history write found another worker's lease token: we write no more.
         self.deposed = False
         #: ActionIDs of our CoreShowChannels lists still arriving in the event stream.
@@ -207,10 +203,11 @@ class ConnectorRunner:
         produced: list[LineEvent] = []
         estimated: set[int] = set()
         try:
-            for fact in self.dialect.read(event, now):
-                if listing:
+            if listing:
+                for fact in self.dialect.read(event, now):
                     produced.extend(self._apply_listed(fact, event, estimated))
-                else:
+            else:
+                for fact in self.dialect.read(event, now):
                     produced.extend(self.tracker.apply(fact))
         except Exception:
             # One event the model cannot digest must not stop the connector; log its bytes.
@@ -259,7 +256,7 @@ class ConnectorRunner:
         estimated: set[int] | None = None,
     ) -> None:
         if events or records:
-            self._queue.put_nowait(Batch(events, records, now, estimated=estimated or set()))
+            self._queue.put_nowait(Batch(events, records, now, estimated=estimated or frozenset()))
 
     async def _resync(self) -> None:
         """After every login: ask for the PBX's channel list.
@@ -288,7 +285,7 @@ class ConnectorRunner:
         servers, and a burst's latency is their sum otherwise.
         """
         saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None] = asyncio.Queue()
-        publisher = asyncio.create_task(self._publish_loop(saved), name="publish")
+        publisher = asyncio.create_task(self.publisher.run(saved), name="publish")
         finished = False
         try:
             while not finished:
@@ -320,7 +317,7 @@ class ConnectorRunner:
         records = [record for batch in batches for record in batch.records]
         live = batches[-1].live
         try:
-            estimated = set().union(*(batch.estimated for batch in batches))
+            estimated = frozenset().union(*(batch.estimated for batch in batches))
             outgoing = await self._retrying(
                 lambda: self.recorder.write(events, records, estimated=estimated)
             )
@@ -338,83 +335,18 @@ class ConnectorRunner:
             outgoing.append(Outgoing(line, state.to_wire()))
         return outgoing
 
-    async def _publish_loop(
-        self, saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None]
-    ) -> None:
-        """Publish saved batches in order; while the layer is down, hold them (bounded).
+    def _published(self, causes: list[Batch], events: int) -> None:
+        """Count what reached the layer, and how long after its AMI events arrived."""
+        published = self.clock()
+        self.summary.call_events += events
+        self.summary.publish_delays.extend(
+            published - batch.received_at for batch in causes if batch.events
+        )
 
-        A Redis outage must not stall the writer or lose what panels should see: batches
-        keep arriving from ``saved`` while the held ones are retried, and publishing
-        resumes, oldest first, as soon as the layer takes one again.
-        """
-        finished = False
-        retry = PUBLISH_RETRY
-        waiting: list[Batch] = []  # received-at times for the latency samples
-        while not finished or len(self.held):
-            if not finished:
-                item = await self._next_saved(saved, retry if len(self.held) else None)
-                while isinstance(item, tuple):  # take all that is queued
-                    outgoing, batches = item
-                    self.held.add(outgoing)
-                    waiting.extend(batch for batch in batches if batch.events)
-                    item = saved.get_nowait() if not saved.empty() else _NOTHING
-                finished = item is None
-            if await self._publish_held():
-                retry = PUBLISH_RETRY
-                published = self.clock()
-                self.summary.publish_delays.extend(published - b.received_at for b in waiting)
-                waiting.clear()
-            elif finished:
-                logger.error(
-                    "%s: stopping with %d events not published (saved; panels catch up)",
-                    self.config.name,
-                    len(self.held),
-                )
-                return
-            else:
-                retry = min(retry * 2, PUBLISH_RETRY_MAX)
-                if len(waiting) > LATENCY_SAMPLES:
-                    del waiting[: len(waiting) - LATENCY_SAMPLES]
-
-    @staticmethod
-    async def _next_saved(
-        saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None], timeout: float | None
-    ) -> object:
-        """The next saved item, or ``_NOTHING`` when none came within ``timeout``."""
-        if timeout is None:
-            return await saved.get()
-        try:
-            async with asyncio.timeout(timeout):
-                return await saved.get()
-        except TimeoutError:
-            return _NOTHING
-
-    async def _publish_held(self) -> bool:
-        """Publish held batches from the oldest; False when the layer refused one."""
-        held_since = self._held_since
-        while (batch := self.held.first()) is not None:
-            try:
-                await publish_call_events(self.layer, self.config.id, batch)
-            except Exception as error:
-                # Saved already: the panels get it once the layer is back (or by ``since=``).
-                if self._held_since is None:
-                    self._held_since = self.clock()
-                    logger.warning(
-                        "%s: cannot publish (%s); holding events until the layer is back",
-                        self.config.name,
-                        error,
-                    )
-                return False
-            self.held.pop_first()
-            self.summary.call_events += len(batch)
-        if held_since is not None:
-            self._held_since = None
-            logger.info(
-                "%s: the layer is back; published what was held for %.1fs",
-                self.config.name,
-                self.clock() - held_since,
-            )
-        return True
+    @property
+    def held(self) -> HeldEvents:
+        """Saved events the layer has not taken yet (for metrics and tests)."""
+        return self.publisher.held
 
     async def _retrying(self, work: Callable[[], T]) -> T:
         """Run ORM work on the database thread; retry until it succeeds (nothing is lost)."""
