@@ -102,6 +102,7 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
     fieldsets = [
         (None, {"fields": ["name", "enabled"]}),
         (_("AMI"), {"fields": ["host", "port", "username", "secret", "use_md5", "dialect"]}),
+        (_("Link check"), {"fields": ["ping_interval", "ping_timeout"]}),
         (
             _("Calls"),
             {

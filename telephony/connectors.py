@@ -25,6 +25,8 @@ def config_for(connector: Connector) -> AmiConfig:
         secret=connector.secret,
         use_md5=connector.use_md5,
         fallback_encoding=connector.fallback_encoding or None,
+        ping_interval=connector.ping_interval,
+        ping_timeout=connector.ping_timeout,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +95,20 @@ class Connector(models.Model):
         _("answer method"), max_length=16, choices=AnswerMethod, default=AnswerMethod.NONE
     )
     parking_lot = models.CharField(_("parking lot"), max_length=80, blank=True)
+    # A link that stays open but carries nothing (PBX host gone, NAT state dropped) is seen
+    # only by an unanswered Ping: it is noticed within interval + timeout (10 s by default).
+    ping_interval = models.FloatField(
+        _("ping interval (s)"),
+        default=5.0,
+        validators=[MinValueValidator(0.5)],
+        help_text=_("Seconds between keep-alive Pings on a quiet AMI link."),
+    )
+    ping_timeout = models.FloatField(
+        _("ping timeout (s)"),
+        default=5.0,
+        validators=[MinValueValidator(0.5)],
+        help_text=_("Seconds without a Pong before the link counts as dead and reconnects."),
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
     # Creatio TMS drop-in (docs/adr/0004-tms-authentication.md): off unless an admin allows it.
     tms_enabled = models.BooleanField(
@@ -133,6 +148,24 @@ class ConnectorStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connector}: {'connected' if self.connected else 'disconnected'}"
+
+
+class WorkerLease(models.Model):
+    """Which worker may read a connector's PBX and write its history (ADR 0003).
+
+    ``token`` grows by one at every takeover; every history transaction checks it, so a
+    deposed leader's writes are refused even if it still believes it leads.
+    """
+
+    connector = models.OneToOneField(
+        Connector, on_delete=models.CASCADE, primary_key=True, related_name="lease"
+    )
+    holder = models.CharField(max_length=255, blank=True)
+    token = models.BigIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.connector_id}: {self.holder or 'free'} #{self.token}"
 
 
 class Extension(models.Model):
@@ -256,6 +289,9 @@ class CallRecord(models.Model):
     talk_seconds = models.PositiveIntegerField(_("talk seconds"), default=0)
     hold_seconds = models.PositiveIntegerField(_("hold seconds"), default=0)
     hold_count = models.PositiveIntegerField(_("holds"), default=0)
+    # Some of its times fell in a gap (no worker reading: a reconnect, a takeover) and the PBX
+    # did not say them: they are the worker's best estimate (issue #10, docs/call-events.md).
+    times_estimated = models.BooleanField(_("times estimated"), default=False)
     disposition = models.CharField(_("disposition"), max_length=20, choices=Disposition, blank=True)
     hangup_cause = models.IntegerField(_("hangup cause"), null=True, blank=True)
     transferred_to = models.CharField(_("transferred to"), max_length=64, blank=True)

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 #: Called after every successful login, first or re-: re-read what was missed while down.
 ResyncHook = Callable[[], Awaitable[None]]
+#: Called (synchronously) at every change of the link, up or down, with the new status: a
+#: drop and a quick reconnect are two changes, which a poll of ``status`` could miss.
+LinkHook = Callable[[ConnectionStatus], None]
 
 #: Logging off is a courtesy; a shutting-down worker does not wait long for ``Goodbye``.
 LOGOFF_TIMEOUT = 1.0
@@ -57,10 +60,12 @@ class AmiClient:
         config: AmiConfig,
         *,
         on_login: ResyncHook | None = None,
+        on_link: LinkHook | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
         self._on_login = on_login
+        self._on_link = on_link
         self._backoff = Backoff(config.backoff_initial, config.backoff_max, rng=rng)
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._connection: AmiConnection | None = None
@@ -199,6 +204,7 @@ class AmiClient:
                 if error is None:
                     return
                 self._last_error = str(error)
+                self._link_changed()
                 if error.permanent:
                     self._stopped_permanently = True
                     logger.error("AMI %s: %s; giving up", self.config.address, error)
@@ -243,6 +249,7 @@ class AmiClient:
         self._connection = connection
         self._since = time.time()
         self._logged_in.set()
+        self._link_changed()
         logger.info("logged in to AMI at %s (%s)", self.config.address, greeting.text)
         helpers = [
             tasks.create_task(self._keep_alive(connection)),
@@ -257,6 +264,13 @@ class AmiClient:
             return await connection.wait_closed()
         await connection.logoff(min(LOGOFF_TIMEOUT, self.config.action_timeout))
         return None
+
+    def _link_changed(self) -> None:
+        if self._on_link is not None:
+            try:
+                self._on_link(self.status)
+            except Exception:
+                logger.exception("AMI link hook failed on %s", self.config.address)
 
     def _deliver(self, event: Event) -> None:
         """Hand an event to the consumer; called by the read loop, so it never waits."""

@@ -24,7 +24,8 @@ class AmiConfig:
     fallback_encoding: str | None = None
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
-    ping_interval: float = 20.0
+    #: A silent link is noticed within ``ping_interval + ping_timeout`` (issue #10: <= 10 s).
+    ping_interval: float = 5.0
     ping_timeout: float = 5.0
     backoff_initial: float = 0.5
     backoff_max: float = 30.0

@@ -92,6 +92,23 @@ def _state(event: Event) -> ChannelState:
     return _STATES.get(desc, ChannelState.OTHER)
 
 
+def _started(event: Event, time: float | None) -> float | None:
+    """A listed channel's creation time: ``time`` less its age as the PBX states it.
+
+    ``CoreShowChannel`` says ``Duration: HH:MM:SS`` (11 and 12+); Asterisk 11's ``Status``
+    says ``Seconds: N``.
+    """
+    if time is None:
+        return None
+    seconds = _int(event.get("Seconds"))
+    duration = event.get("Duration") or ""
+    parts = duration.strip().split(":")
+    if seconds is None and len(parts) == 3 and all(part.isdigit() for part in parts):
+        hours, minutes, secs = (int(part) for part in parts)
+        seconds = hours * 3600 + minutes * 60 + secs
+    return None if seconds is None else time - seconds
+
+
 def _int(value: str | None) -> int | None:
     if value is None:
         return None
@@ -558,6 +575,7 @@ class DialectReader:
                 # 12+: BridgeId; 11: BridgedUniqueID (the peer, no bridge object).
                 bridge_id=_value(event, "BridgeId"),
                 bridged_id=_value(event, "BridgedUniqueID"),
+                started_at=_started(event, time),
             )
         ]
 

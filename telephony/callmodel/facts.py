@@ -209,6 +209,9 @@ class ChannelListed(Fact):
     connected: Party
     bridge_id: str | None
     bridged_id: str | None
+    #: When the channel was created, from the PBX's own ``Duration``/``Seconds`` (None: not
+    #: said): a call that started while nobody was reading keeps its real start (issue #10).
+    started_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

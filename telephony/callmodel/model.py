@@ -7,13 +7,15 @@ prints the other publishes. Pure: no sockets, no database, no clock, no logging.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from telephony.ami.packets import Event, Packet
 
 from .dialects import Dialect, DialectReader
-from .events import LineEvent, LineStateChanged
+from .events import CallEvent, LineEvent, LineStateChanged, RingStarted
+from .facts import AnyFact, ChannelListed
 from .lines import LineMatcher
 from .records import CallRecord
 from .tracker import DEFAULT_STALE_AFTER, CallTracker
@@ -32,6 +34,7 @@ class Output:
     events: list[LineEvent] = field(default_factory=list)
     records: list[CallRecord] = field(default_factory=list)
     live: set[tuple[str, str]] | None = None
+    estimated: set[int] = field(default_factory=set)
     failure: Exception | None = None
 
     def __bool__(self) -> bool:
@@ -71,17 +74,44 @@ class CallModel:
         out = Output()
         try:
             for fact in self.dialect.read(packet, None if listing else received_at):
-                out.events += self.tracker.apply(fact)
+                if listing:
+                    out.events += self._apply_listed(fact, out.estimated)
+                else:
+                    out.events += self.tracker.apply(fact)
         except Exception as error:
             # One packet the model cannot digest must not stop the stream: the caller logs it
             # with its bytes. The events of the half-applied packet are dropped with it.
             out.events = []
+            out.estimated = set()
             out.failure = error
         out.records = self.tracker.take_records()
         if listing and isinstance(packet, Event) and packet.is_list_complete:
             self._listings.discard(action_id or "")
             out.live = self.tracker.live_keys()
         return out
+
+    def _apply_listed(self, fact: AnyFact, estimated: set[int]) -> list[LineEvent]:
+        """Apply an item (or the end) of our resync list, with the times the PBX gives.
+
+        What the list reveals happened in the gap while nobody read the stream. A channel's
+        start comes from the PBX (``ChannelListed.started_at``: its ``Duration``); every
+        other time of it (an answer, an end) is only known to lie in the gap: those events
+        are marked estimated (their ids go into ``estimated``). Without the PBX's
+        ``Timestamp`` a list item carries no time (``fact.time`` is None): the model's clock
+        follows the events' own clock, which ours must not outrun.
+        """
+        started = fact.started_at if isinstance(fact, ChannelListed) else None
+        produced = self.tracker.apply(dataclasses.replace(fact, time=started or fact.time))
+        events: list[LineEvent] = []
+        for item in produced:
+            if started is not None and isinstance(item, RingStarted):
+                # The model's clock only moves forward; this channel's start is its own.
+                events.append(dataclasses.replace(item, time=started))
+                continue
+            if isinstance(item, CallEvent):
+                estimated.add(id(item))
+            events.append(item)
+        return events
 
     def finish(self) -> list[CallRecord]:
         """End of the stream: records still held back (see ``CallTracker.flush``)."""

@@ -9,7 +9,7 @@ wire messages to publish: nothing is published that is not saved.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,8 +67,10 @@ def _text(value: str | None) -> str:
 class Recorder:
     """Writes one connector's call events; not thread-safe, used from one thread only."""
 
-    def __init__(self, connector_id: int) -> None:
+    def __init__(self, connector_id: int, *, fence: Callable[[], None] | None = None) -> None:
         self.connector_id = connector_id
+        #: Checks, inside each transaction, that this worker still holds the lease (ADR 0003).
+        self._fence = fence or (lambda: None)
         self._seq = LineSequences(self._stored_seq)
 
     def last_seq(self, line: str) -> int:
@@ -86,13 +88,23 @@ class Recorder:
         return self._seq.next(line)
 
     def write(
-        self, events: Sequence[LineEvent], finished: Sequence[FinishedCall] = ()
+        self,
+        events: Sequence[LineEvent],
+        finished: Sequence[FinishedCall] = (),
+        *,
+        estimated: Collection[int] = (),
     ) -> list[Outgoing]:
-        """Save a batch atomically; return what to publish, in order."""
+        """Save a batch atomically; return what to publish, in order.
+
+        ``estimated`` holds the ``id()`` of events whose time the worker estimated (they fell
+        in a gap): their wire form says ``"estimated": true`` and their record
+        ``times_estimated``.
+        """
         numbers = self._seq.save()
         try:
             with transaction.atomic():
-                outgoing = self._write(events, finished)
+                self._fence()
+                outgoing = self._write(events, finished, estimated)
         except BaseException:
             # Rolled back: hand out the same numbers again on retry, leaving no gap.
             self._seq.restore(numbers)
@@ -100,7 +112,10 @@ class Recorder:
         return outgoing
 
     def _write(
-        self, events: Sequence[LineEvent], finished: Sequence[FinishedCall]
+        self,
+        events: Sequence[LineEvent],
+        finished: Sequence[FinishedCall],
+        estimated: Collection[int],
     ) -> list[Outgoing]:
         call_events = [e for e in events if isinstance(e, CallModelEvent)]
         records = self._records_for(call_events, finished)
@@ -127,6 +142,9 @@ class Recorder:
                 continue
             record_key = (event.call_id, event.line)
             record = records[record_key]
+            if id(event) in estimated:
+                wire["estimated"] = True
+                record.times_estimated = True
             self._apply(record, event, wire)
             occurred = _when(event.time)
             key = (record_key, dedupe_key(event.name, occurred))
@@ -266,8 +284,11 @@ class Recorder:
     def finish_vanished(self, live: set[tuple[str, str]]) -> list[Outgoing]:
         """Finish records still open in the history whose call the PBX no longer has.
 
-        They ended while no worker was reading (a restart, a long outage): the outcome is
-        what the history knew, ``answered`` if it was, else ``failed``.
+        They ended while no worker was reading (a restart, a takeover, a long outage): the
+        outcome is what the history knew, ``answered`` if it was; unanswered while another
+        line of the same call answered (a ring-all queue answered in the gap),
+        ``answered-elsewhere``; else ``failed``. Their end lies somewhere in the gap and the
+        PBX no longer says when: it is the time of this sweep, marked estimated.
         """
         numbers = self._seq.save()
         try:
@@ -278,6 +299,7 @@ class Recorder:
 
     def _finish_vanished(self, live: set[tuple[str, str]]) -> list[Outgoing]:
         with transaction.atomic():
+            self._fence()
             stale = [
                 record
                 for record in CallRecord.objects.select_for_update().filter(
@@ -288,11 +310,24 @@ class Recorder:
             outgoing: list[Outgoing] = []
             now = datetime.now(tz=UTC)
             rows: list[CallEvent] = []
+            answered_calls = set(
+                CallRecord.objects.filter(
+                    connector_id=self.connector_id,
+                    call_id__in={record.call_id for record in stale},
+                    answered_at__isnull=False,
+                ).values_list("call_id", flat=True)
+            )
             for record in stale:
                 answered = record.answered_at is not None
                 record.state = "finished"
                 record.ended_at = now
-                record.disposition = "answered" if answered else "failed"
+                record.times_estimated = True
+                if answered:
+                    record.disposition = "answered"
+                elif record.call_id in answered_calls and record.direction != "outgoing":
+                    record.disposition = "answered-elsewhere"
+                else:
+                    record.disposition = "failed"
                 if answered and record.answered_at is not None:
                     record.talk_seconds = max(0, round((now - record.answered_at).total_seconds()))
                 event = RingFinished(
@@ -314,6 +349,7 @@ class Recorder:
                     hangup_cause_text="ended while the worker was away",
                 )
                 wire = event.to_wire()
+                wire["estimated"] = True
                 if "contact" in (record.last_event or {}):
                     wire["contact"] = record.last_event["contact"]
                 record.last_event = wire
@@ -340,6 +376,7 @@ _UPDATED_FIELDS = [
     "talk_seconds",
     "hold_seconds",
     "hold_count",
+    "times_estimated",
     "last_event",
 ]
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -30,8 +30,9 @@ from ..callmodel.tracker import CallTracker
 from ..config import ConnectorConfig
 from ..groups import worker_group
 from .commands import CommandRunner
-from .leadership import Lease, keep_lease, wait_for_lease
-from .publisher import publish_call_events, publish_status
+from .database import reconnecting
+from .leadership import Lease, LeaseLost, keep_lease, wait_for_lease
+from .publisher import HeldEvents, HeldPublisher, publish_status
 from .recorder import Outgoing, Recorder
 from .status import StatusWriter
 
@@ -58,6 +59,8 @@ class Batch:
     records: list[FinishedCall]
     received_at: float
     live: set[tuple[str, str]] | None = None
+    #: ``id()`` of the events whose times are estimates (they fell in a gap; see docs).
+    estimated: Set[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -105,11 +108,17 @@ class ConnectorRunner:
         lines = LineMatcher(config.lines.keys(), devices) if config.lines else LineMatcher()
         # The same pipeline as ``ami_replay``: what it prints for a capture, this publishes.
         self.model = CallModel(lines, dialect=config.dialect, connector=str(config.id))
-        self.recorder = Recorder(config.id)
-        self.client = AmiClient(config.ami, on_login=self._resync)
-        self.commands = CommandRunner(self)
+        self.recorder = Recorder(config.id, fence=lease.fence)
         self.status = StatusWriter(self)
+        self.client = AmiClient(config.ami, on_login=self._resync, on_link=self.status.note)
+        self.commands = CommandRunner(self)
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
+        #: Publishes what was saved; holds it while the channel layer (Redis) is down.
+        self.publisher = HeldPublisher(
+            layer, config.id, name=config.name, clock=clock, on_published=self._published
+        )
+        #: Set when a history write found another worker's lease token: we write no more.
+        self.deposed = False
 
     @property
     def tracker(self) -> CallTracker:
@@ -125,12 +134,12 @@ class ConnectorRunner:
     async def run(self) -> RunSummary:
         """Stand by for the lease, then serve until stopped or the lease is lost."""
         retry = max(0.2, self.lease.ttl / 3)
-        if not await wait_for_lease(self.lease, self.stop_event, retry=retry):
-            return self.summary
-        self.summary.was_leader = True
-        metrics.LEASE_HELD.labels(self.config.name).set(1)
-        logger.info("%s: leading connector %s", self.lease.holder, self.config.name)
         try:
+            if not await wait_for_lease(self.lease, self.stop_event, retry=retry):
+                return self.summary
+            self.summary.was_leader = True
+            metrics.LEASE_HELD.labels(self.config.name).set(1)
+            logger.info("%s: leading connector %s", self.lease.holder, self.config.name)
             await self._serve(self._lease_interval or retry)
         finally:
             metrics.LEASE_HELD.labels(self.config.name).set(0)
@@ -152,6 +161,8 @@ class ConnectorRunner:
         stop = asyncio.create_task(self.stop_event.wait())
         try:
             done, _ = await asyncio.wait({client, lease, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if lease in done:
+                self.deposed = True  # another worker holds the lease: write nothing more
             if client in done and client.exception() is not None:
                 logger.error("%s: AMI client stopped: %s", self.config.name, client.exception())
         finally:
@@ -170,7 +181,9 @@ class ConnectorRunner:
             _, stuck = await asyncio.wait([*helpers, lease, stop], timeout=3.0)
             for task in stuck:
                 logger.warning("%s: %s did not stop in time", self.config.name, task.get_name())
-            await self.status.write_final()
+            if not self.deposed:
+                # A deposed worker's "stopped" would overwrite the new leader's status.
+                await self.status.write_final()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -197,7 +210,7 @@ class ConnectorRunner:
                 event.text,
                 exc_info=out.failure,
             )
-        self._push(out.records, out.events, now)
+        self._push(out.records, out.events, now, out.estimated)
         if out.live is not None:
             # The model now matches the PBX at this point of the stream: records the history
             # still shows live but the PBX no longer has ended while we were away.
@@ -205,9 +218,15 @@ class ConnectorRunner:
             logger.info("%s: resynced; %d calls live", self.config.name, len(out.live))
             metrics.RESYNCS.labels(self.config.name).inc()
 
-    def _push(self, records: list[FinishedCall], events: list[LineEvent], now: float) -> None:
+    def _push(
+        self,
+        records: list[FinishedCall],
+        events: list[LineEvent],
+        now: float,
+        estimated: set[int] | None = None,
+    ) -> None:
         if events or records:
-            self._queue.put_nowait(Batch(events, records, now))
+            self._queue.put_nowait(Batch(events, records, now, estimated=estimated or frozenset()))
 
     async def _resync(self) -> None:
         """After every login: ask for the PBX's channel list.
@@ -237,7 +256,7 @@ class ConnectorRunner:
         servers, and a burst's latency is their sum otherwise.
         """
         saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None] = asyncio.Queue()
-        publisher = asyncio.create_task(self._publish_loop(saved), name="publish")
+        publisher = asyncio.create_task(self.publisher.run(saved), name="publish")
         finished = False
         try:
             while not finished:
@@ -263,41 +282,46 @@ class ConnectorRunner:
             await publisher
 
     async def _save(self, batches: list[Batch]) -> list[Outgoing]:
+        if self.deposed:
+            return []  # the new leader resyncs from the PBX and records these calls
         events = [event for batch in batches for event in batch.events]
         records = [record for batch in batches for record in batch.records]
-        with metrics.HISTORY_WRITE.labels(self.config.name).time():
-            outgoing = await self._retrying(lambda: self.recorder.write(events, records))
         live = batches[-1].live
-        if live is not None:
-            outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
+        try:
+            estimated = frozenset().union(*(batch.estimated for batch in batches))
+            with metrics.HISTORY_WRITE.labels(self.config.name).time():
+                outgoing = await self._retrying(
+                    lambda: self.recorder.write(events, records, estimated=estimated)
+                )
+            if live is not None:
+                outgoing += await self._retrying(lambda: self.recorder.finish_vanished(live))
+        except LeaseLost as error:
+            # Fencing (ADR 0003): another worker leads now. Write nothing more, log off.
+            logger.error("%s: %s; stopping this worker's session", self.config.name, error)
+            self.deposed = True
+            self.stop()
+            return []
         # Then each touched line's CallFeaturesSet as it stands now (derived, not stored).
         for line in dict.fromkeys(item.line for item in outgoing if item.wire.get("call_id")):
             state = self.model.line_state(line, self.recorder.last_seq(line))
             outgoing.append(Outgoing(line, state.to_wire()))
         return outgoing
 
-    async def _publish_loop(
-        self, saved: asyncio.Queue[tuple[list[Outgoing], list[Batch]] | None]
-    ) -> None:
-        while (item := await saved.get()) is not None:
-            outgoing, batches = item
-            await self._publish(outgoing)
-            published = self.clock()
-            self.summary.call_events += len(outgoing)
-            for batch in batches:
-                if batch.events:
-                    self.summary.publish_delays.append(published - batch.received_at)
-                    metrics.PUBLISH_DELAY.labels(self.config.name).observe(
-                        published - batch.received_at
-                    )
+    def _published(self, causes: list[Batch], events: int) -> None:
+        """Count what reached the layer, and how long after its AMI events arrived."""
+        published = self.clock()
+        self.summary.call_events += events
+        for batch in causes:
+            if batch.events:
+                self.summary.publish_delays.append(published - batch.received_at)
+                metrics.PUBLISH_DELAY.labels(self.config.name).observe(
+                    published - batch.received_at
+                )
 
-    async def _publish(self, outgoing: list[Outgoing]) -> None:
-        try:
-            await publish_call_events(self.layer, self.config.id, outgoing)
-        except Exception:
-            # Saved already: a panel that missed it catches up by sequence number.
-            logger.exception("%s: publishing %d events failed", self.config.name, len(outgoing))
-            metrics.PUBLISH_FAILURES.labels(self.config.name).inc(len(outgoing))
+    @property
+    def held(self) -> HeldEvents:
+        """Saved events the layer has not taken yet (for metrics and tests)."""
+        return self.publisher.held
 
     async def _retrying(self, work: Callable[[], T]) -> T:
         """Run ORM work on the database thread; retry until it succeeds (nothing is lost)."""
@@ -306,6 +330,8 @@ class ConnectorRunner:
         while True:
             try:
                 return await loop.run_in_executor(self._executor, _in_db_thread(work))
+            except LeaseLost:
+                raise
             except Exception:
                 logger.exception(
                     "%s: history write failed; retrying in %.1fs", self.config.name, delay
@@ -337,16 +363,7 @@ def _in_db_thread(work: Callable[[], T]) -> Callable[[], T]:
 
     Not ``close_old_connections()``: with ``CONN_MAX_AGE = 0`` that closes the connection
     after every batch, and a new PostgreSQL connection per batch showed up in the worker's
-    profile. The connection is dropped only after a failure, so the retry starts afresh.
+    profile. The connection is dropped only after a failure, and a dropped connection is
+    replaced at once (``reconnecting``), so a database blip costs one retry, not a batch.
     """
-
-    def run() -> T:
-        from django.db import connections
-
-        try:
-            return work()
-        except Exception:
-            connections.close_all()
-            raise
-
-    return run
+    return reconnecting(work)

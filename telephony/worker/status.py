@@ -1,12 +1,14 @@
 """The connector's live status: written to ``ConnectorStatus`` and announced to panels.
 
-Polls the AMI client's status once a second; writes the row and publishes only on change
-(and the row every ``HEARTBEAT`` seconds, so admins see the last event time move).
+The AMI client reports every change of the link (``note``), so a drop followed by a quick
+reconnect is announced as down, then up; besides, the status is polled once a second and the
+row written on change and every ``HEARTBEAT`` seconds, so admins see the last event time move.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -15,12 +17,15 @@ from ..linkstatus import status_wire
 from .leadership import holder_name
 
 if TYPE_CHECKING:
+    from ..ami.status import ConnectionStatus
     from .runner import ConnectorRunner
 
 logger = logging.getLogger(__name__)
 
 POLL = 1.0
 HEARTBEAT = 10.0
+#: Link changes kept while they cannot be announced; older ones are superseded anyway.
+MAX_CHANGES = 20
 
 
 class StatusWriter:
@@ -30,6 +35,15 @@ class StatusWriter:
         self.runner = runner
         self._last: tuple[bool, str | None] | None = None
         self._written_at = 0.0
+        #: Link changes reported by the AMI client, announced in order.
+        self._changes: list[ConnectionStatus] = []
+        self._noted = asyncio.Event()
+
+    def note(self, status: ConnectionStatus) -> None:
+        """The AMI client's link went up or down (called from its task; never waits)."""
+        self._changes.append(status)
+        del self._changes[:-MAX_CHANGES]  # a flapping link while the database is down
+        self._noted.set()
 
     async def serve(self) -> None:
         while True:
@@ -41,10 +55,18 @@ class StatusWriter:
                 # The database or Redis hiccupped: try again next poll, with a full write.
                 self._last = None
                 logger.exception("%s: cannot record the status", self.runner.config.name)
-            await asyncio.sleep(POLL)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL):
+                    await self._noted.wait()
+            self._noted.clear()
 
     async def check(self) -> None:
-        status = self.runner.client.status
+        changes, self._changes = self._changes, []
+        for change in changes:
+            await self._announce(change)
+        await self._announce(self.runner.client.status)
+
+    async def _announce(self, status: ConnectionStatus) -> None:
         key = (status.connected, status.last_error)
         now = asyncio.get_running_loop().time()
         changed = key != self._last

@@ -11,13 +11,12 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
-from django.conf import settings
 
 from ..config import ConnectorConfig
-from .leadership import FileLease, Lease, RedisLease
+from .database import reconnecting
+from .leadership import DatabaseLease, Lease
 from .runner import ConnectorRunner, RunSummary
 
 logger = logging.getLogger(__name__)
@@ -44,14 +43,6 @@ def _load(only: str | None) -> list[ConnectorConfig]:
     return [connector_config(row) for row in rows]
 
 
-def _database_scope() -> str:
-    """The database the connector ids belong to: one lock file per database and connector."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    return f"{connection.vendor}:{db.get('HOST') or ''}:{db.get('PORT') or ''}:{db['NAME']}"
-
-
 class Supervisor:
     """All of a worker process's connectors."""
 
@@ -72,22 +63,21 @@ class Supervisor:
         self._running: dict[int, _Running] = {}
         #: Connectors whose login was refused, with the settings it was refused with.
         self._refused: dict[int, ConnectorConfig] = {}
-        self._redis = aioredis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
 
     def stop(self) -> None:
         self.stop_event.set()
 
     def _lease(self, connector_id: int) -> Lease:
-        if self._redis is not None:
-            return RedisLease(self._redis, connector_id, ttl=self.lease_ttl)
-        return FileLease(connector_id, scope=_database_scope())
+        return DatabaseLease(connector_id, ttl=self.lease_ttl)
 
     async def run(self) -> list[RunSummary]:
         """Until ``stop()``: keep one runner per enabled connector."""
         try:
             while not self.stop_event.is_set():
                 try:
-                    await self._reconcile(await sync_to_async(_load)(self.only))
+                    await self._reconcile(
+                        await sync_to_async(reconnecting(lambda: _load(self.only)))()
+                    )
                 except Exception:
                     logger.exception("cannot load the connectors; retrying")
                 with contextlib.suppress(TimeoutError):
@@ -95,8 +85,6 @@ class Supervisor:
                         await self.stop_event.wait()
         finally:
             await asyncio.gather(*(self._halt(cid) for cid in list(self._running)))
-            if self._redis is not None:
-                await self._redis.aclose()
         return self.summaries
 
     async def _reconcile(self, loaded: list[ConnectorConfig]) -> None:

@@ -53,6 +53,8 @@ def connector_form(connector: Connector | None = None, **overrides: str) -> dict
         "answer_method": "none",
         "parking_lot": "",
         "fallback_encoding": "",
+        "ping_interval": "5",
+        "ping_timeout": "5",
         "extensions-TOTAL_FORMS": "0",
         "extensions-INITIAL_FORMS": "0",
         "extensions-MIN_NUM_FORMS": "0",
@@ -142,6 +144,21 @@ def test_leaving_the_secret_blank_on_edit_keeps_the_old_one(admin_client: Client
     assert response.status_code == 302
     connector.refresh_from_db()
     assert (connector.host, connector.secret) == ("pbx2.example.net", SECRET)
+
+
+def test_the_link_check_timings_are_set_per_connector_and_bounded(admin_client: Client) -> None:
+    connector = make_connector(secret=SECRET)
+    url = reverse("admin:telephony_connector_change", args=[connector.pk])
+
+    refused = admin_client.post(url, connector_form(connector, ping_interval="0.1"))
+    response = admin_client.post(
+        url, connector_form(connector, ping_interval="2", ping_timeout="3")
+    )
+
+    assert refused.status_code == 200  # the form again, with the error
+    assert response.status_code == 302
+    connector.refresh_from_db()
+    assert (connector.ping_interval, connector.ping_timeout) == (2.0, 3.0)
 
 
 def test_a_new_secret_typed_on_edit_replaces_the_old_one(admin_client: Client) -> None:

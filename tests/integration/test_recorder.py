@@ -1,4 +1,5 @@
-"""The history recorder on its own: a failed transaction leaves no gap in a line's numbers."""
+"""The history recorder on its own: a failed transaction leaves no gap in a line's numbers;
+calls that ended unseen are finished with estimated times and the right queue outcome."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from django.db import DatabaseError
 from telephony.ami import AmiParser
 from telephony.callmodel.dialects import DialectReader
 from telephony.callmodel.tracker import CallTracker
-from telephony.models import CallEvent
+from telephony.models import CallEvent, CallRecord
 from telephony.worker import recorder as recorder_module
 from telephony.worker.recorder import Recorder
-from tests.factories import make_connector
+from tests.factories import CALL_START, make_call_record, make_connector
 from tests.support.ami_peer import strip_greeting
 from tests.support.replay import load_capture
 
@@ -51,3 +52,24 @@ def test_a_rolled_back_write_hands_out_the_same_numbers_again(
     assert numbers == list(range(1, len(numbers) + 1))
     stored = list(CallEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert stored == numbers
+
+
+def test_calls_that_ended_unseen_are_finished_with_estimated_times_and_queue_outcomes() -> None:
+    """A takeover's sweep: a queue call answered by 101 in the gap leaves 102 answered
+    elsewhere, not failed; an unrelated unanswered call failed; all marked estimated."""
+    connector = make_connector()
+    queue_call = {"connector": connector, "call_id": "queue-1", "disposition": ""}
+    make_call_record(line="101", answered_at=CALL_START, **queue_call)
+    make_call_record(line="102", **queue_call)
+    make_call_record(line="103", connector=connector, call_id="other-1", disposition="")
+
+    published = Recorder(connector.pk).finish_vanished(live={("queue-1", "101")})
+
+    outcomes = dict(CallRecord.objects.values_list("line", "disposition"))
+    assert outcomes == {"101": "", "102": "answered-elsewhere", "103": "failed"}
+    assert sorted(item.line for item in published) == ["102", "103"]
+    assert all(item.wire["estimated"] is True for item in published)
+    assert set(CallRecord.objects.filter(times_estimated=True).values_list("line", flat=True)) == {
+        "102",
+        "103",
+    }

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from telephony.callmodel import CallModel
 from telephony.connectors import connector_config
-from telephony.groups import line_group, supervisor_group, worker_group
+from telephony.groups import line_group, status_group, supervisor_group, worker_group
 from telephony.models import (
     CallEvent,
     CallRecord,
@@ -27,12 +33,16 @@ from telephony.models import (
     ConnectorStatus,
     Contact,
     Extension,
+    WorkerLease,
 )
-from telephony.worker.leadership import FileLease
+from telephony.worker.leadership import DatabaseLease, FileLease
+from telephony.worker.publisher import HeldEvents
+from telephony.worker.recorder import Outgoing
 from telephony.worker.runner import ConnectorRunner
 from tests.factories import make_connector
 from tests.support.ami_peer import AmiPeer, error, event_list, strip_greeting, success
 from tests.support.replay import load_capture, timestamped_capture
+from tests.support.tcp_proxy import running_proxy
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -507,3 +517,291 @@ async def test_cancel_transfer_hangs_up_the_consulted_party_never_the_caller(
         "PJSIP/102-00000022",
         "Local/102@from-internal-00000000;1",
     }
+
+
+async def test_a_deposed_leader_writes_nothing_and_logs_off(
+    ami_peer: AmiPeer, settings: Any
+) -> None:
+    """Fencing (ADR 0003): a leader that lost its lease unawares is stopped by its next write."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    connector = await sync_to_async(_setup_connector)(ami_peer.port, "12")
+    config = dataclasses.replace(
+        await sync_to_async(connector_config)(connector), ami=ami_peer.config()
+    )
+    lease = DatabaseLease(connector.pk, ttl=30)
+    # It never renews on its own (a process frozen past its TTL, as far as the others see).
+    runner = ConnectorRunner(config, layer=get_channel_layer(), lease=lease, lease_interval=3600)
+    task = asyncio.create_task(runner.run())
+    usurper = DatabaseLease(connector.pk, ttl=30)
+    try:
+        await ami_peer.wait_for_action("CoreShowChannels")
+        # Its resync's write renews the lease once: expire it until the usurper gets it.
+        async with asyncio.timeout(5):
+            while True:
+                await WorkerLease.objects.filter(connector=connector).aupdate(
+                    expires_at=datetime.now(tz=UTC) - timedelta(hours=1)
+                )
+                if await usurper.acquire():
+                    break
+                await asyncio.sleep(0.05)
+
+        await ami_peer.replay(strip_greeting(load_capture("asterisk-22/c_inbound_no_answer")))
+        summary = await asyncio.wait_for(task, 10)
+
+        assert runner.deposed and summary.was_leader
+        await ami_peer.wait_for_action("Logoff")
+        assert await CallRecord.objects.acount() == 0
+        assert await CallEvent.objects.acount() == 0
+        lease_row = await WorkerLease.objects.aget(connector=connector)
+        assert lease_row.token == usurper.token  # its release did not free the new lease
+        # Nor did it announce "worker stopped" over the new leader's status.
+        status = await ConnectorStatus.objects.aget(connector=connector)
+        assert status.last_error != "worker stopped"
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 10)
+        await usurper.release()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[int]:
+    """A redis-server of this test's own on a free port (the shared one is never touched)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(tmp_path)]
+    server = subprocess.Popen(  # noqa: S603 - a fixed command line
+        command,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+async def test_a_redis_outage_costs_no_record_nor_the_pbx_session_and_held_events_follow(
+    ami_peer: AmiPeer, own_redis: int
+) -> None:
+    """Redis unreachable for the worker (a proxy cut) for several lease TTLs: the worker
+    keeps the PBX, saves every call, holds what it could not publish and, once Redis is back,
+    publishes it in order and answers the next command."""
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    ami_peer.answer("Originate", success("Originate successfully queued"))
+    connector = await sync_to_async(_setup_connector)(ami_peer.port, "12")
+    config = dataclasses.replace(
+        await sync_to_async(connector_config)(connector), ami=ami_peer.config()
+    )
+    panels = RedisPubSubChannelLayer(hosts=[f"redis://127.0.0.1:{own_redis}/0"])
+    async with running_proxy(own_redis) as proxy:
+        layer = RedisPubSubChannelLayer(hosts=[f"redis://127.0.0.1:{proxy.port}/0"])
+        ttl = 1.0
+        runner = ConnectorRunner(config, layer=layer, lease=DatabaseLease(connector.pk, ttl=ttl))
+        task = asyncio.create_task(runner.run())
+        worker = Worker(runner, ami_peer, connector, panels, task)
+        try:
+            await ami_peer.wait_for_action("CoreShowChannels")
+            async with asyncio.timeout(5):
+                await runner.commands.ready.wait()
+            line_101 = await worker.listen(line_group(connector.pk, "101"))
+
+            proxy.cut()
+            capture = strip_greeting(load_capture("asterisk-22/c_inbound_no_answer"))
+            await ami_peer.replay(capture)
+            await ami_peer.replay(capture.replace(b"ctilab-", b"second-"))
+            async with asyncio.timeout(10):
+                while await CallRecord.objects.filter(disposition="missed").acount() < 2:  # noqa: ASYNC110 - polls the database
+                    await asyncio.sleep(0.05)
+                while len(runner.held) == 0:  # noqa: ASYNC110 - the publish loop's state
+                    await asyncio.sleep(0.05)
+            # Three lease TTLs with Redis down: a Redis lease would have been lost by now.
+            await asyncio.sleep(3 * ttl)
+            assert not task.done()
+            assert len(ami_peer.sessions) == 1
+            assert "Logoff" not in [action.name for action in ami_peer.actions]
+
+            proxy.restore()
+            received = await worker.messages_until(line_101, is_finished("101"), timeout=15)
+            received += await worker.messages_until(line_101, is_finished("101"), timeout=15)
+            events = [m["event"] for m in received if m["event"].get("call_id")]
+            assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+            first, second = events[0]["call_id"], events[-1]["call_id"]
+            assert first != second
+            assert [e["call_id"] for e in events] == sorted(
+                (e["call_id"] for e in events), key=lambda call: call != first
+            )
+            async with asyncio.timeout(5):
+                while len(runner.held):  # noqa: ASYNC110 - the publish loop's state
+                    await asyncio.sleep(0.05)
+            assert runner.held.dropped == 0
+
+            result = await worker.command(verb="make_call", line="101", target="+15559870001")
+            assert result["ok"] is True, result
+        finally:
+            runner.stop()
+            await asyncio.wait_for(task, 15)
+            await layer.flush()
+            await panels.flush()
+
+
+async def test_a_silent_pbx_link_is_announced_down_with_the_connectors_own_ping_settings(
+    ami_peer: AmiPeer, channel_layers: dict[str, Any]
+) -> None:
+    """The connector row's ping interval and timeout reach the AMI client: a PBX that stops
+    answering Pings is seen as down, and the panels' status group is told so."""
+    ami_peer.answer("CoreShowChannels", event_list([], "CoreShowChannelsComplete"))
+    connector = await sync_to_async(_setup_connector)(ami_peer.port, "12")
+    connector.ping_interval = connector.ping_timeout = 0.5
+    await connector.asave()
+    config = await sync_to_async(connector_config)(connector)  # the row's own AMI settings
+    assert (config.ami.ping_interval, config.ami.ping_timeout) == (0.5, 0.5)
+    layer = get_channel_layer()
+    panel = await layer.new_channel()
+    await layer.group_add(status_group(connector.pk), panel)
+    runner = ConnectorRunner(config, layer=layer, lease=DatabaseLease(connector.pk))
+    task = asyncio.create_task(runner.run())
+    try:
+        await ami_peer.wait_for_action("Ping")
+        ami_peer.answer_pings = False
+        async with asyncio.timeout(10):
+            while True:
+                message = await layer.receive(panel)
+                status = message["status"]
+                if not status["connected"] and "Pong" in (status["last_error"] or ""):
+                    break
+        assert message["type"] == "connector.status"
+        assert message["connector"] == connector.pk
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_call_that_started_in_a_gap_keeps_the_pbxs_start_and_marks_its_answer_estimated(
+    worker: Worker,
+) -> None:
+    """Reconnect: the resync list reveals a call answered while nobody read the stream. Its
+    start comes from the PBX's ``Duration``; its answer time is only known to lie in the gap."""
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    bridge = ("BridgeId", "bridge-gap-1")
+    worker.peer.answer(
+        "CoreShowChannels",
+        event_list(
+            [
+                _listed(
+                    "PJSIP/pstn-00000027",
+                    "ctilab-1796038173.41",
+                    "Up",
+                    ("+15551230001", "Customer"),
+                    Duration="00:00:07",
+                    BridgeId=bridge[1],
+                ),
+                _listed(
+                    "PJSIP/101-00000028",
+                    "ctilab-1796038173.42",
+                    "Up",
+                    ("101", "Operator Alice"),
+                    Duration="00:00:06",
+                    BridgeId=bridge[1],
+                ),
+            ],
+            "CoreShowChannelsComplete",
+        ),
+    )
+    await worker.peer.drop()
+    await worker.peer.wait_logged_in(sessions=2)
+    listed_at = time.time()  # the list is answered right after the login
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+
+    events = {m["event"]["event"]: m["event"] for m in received if m["event"].get("call_id")}
+    assert "estimated" not in events["RingStarted"]
+    assert events["CommutationStarted"]["estimated"] is True
+    record = await CallRecord.objects.aget(line="101")
+    assert abs(record.started_at.timestamp() - (listed_at - 6)) <= 1.0
+    assert record.times_estimated
+    stored = await CallEvent.objects.aget(record=record, name="CommutationStarted")
+    assert stored.payload["estimated"] is True
+
+
+async def test_a_queue_call_answered_in_a_gap_leaves_the_other_member_answered_elsewhere(
+    worker: Worker,
+) -> None:
+    """Ring-all queue: 101 and 102 ring, the link drops, 102 answers meanwhile. The resync
+    list shows the caller bridged with 102; 101 must end answered-elsewhere, not failed."""
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    capture = strip_greeting(load_capture("asterisk-22/e_queue_ringall"))
+    answered = capture.index(b"Channel: PJSIP/102-0000002e\r\nChannelState: 6\r\n")
+    cut = capture.rindex(b"Event: Newstate\r\n", 0, answered)  # just before 102 answers
+    await worker.peer.replay(capture[:cut])
+    await worker.messages_until(line_101, lambda m: m["event"]["event"] == "RingStarted")
+    linked = {"Linkedid": "ctilab-1796038205.46", "BridgeId": "bridge-queue-gap"}
+    worker.peer.answer(
+        "CoreShowChannels",
+        event_list(
+            [
+                _listed(
+                    "PJSIP/pstn-0000002c",
+                    "ctilab-1796038205.46",
+                    "Up",
+                    ("+15551230001", "Customer"),
+                    Duration="00:00:09",
+                    **linked,
+                ),
+                _listed(
+                    "PJSIP/102-0000002e",
+                    "ctilab-1796038206.48",
+                    "Up",
+                    ("102", "Operator Bob"),
+                    Duration="00:00:08",
+                    **linked,
+                ),
+            ],
+            "CoreShowChannelsComplete",
+        ),
+    )
+
+    await worker.peer.drop()
+    await worker.peer.wait_logged_in(sessions=2)
+    finished = await worker.messages_until(line_101, is_finished("101"))
+
+    assert finished[-1]["event"]["disposition"] == "answered-elsewhere"
+    assert finished[-1]["event"]["estimated"] is True
+    async with asyncio.timeout(5):
+        while not await CallRecord.objects.filter(  # noqa: ASYNC110 - polls the database
+            line="102", answered_at__isnull=False
+        ).aexists():
+            await asyncio.sleep(0.05)
+    record = await CallRecord.objects.aget(line="101")
+    assert record.disposition == "answered-elsewhere"
+    assert record.times_estimated
+
+
+def test_held_events_drop_only_the_oldest_and_only_past_their_bound() -> None:
+    held = HeldEvents(limit=5)
+    batches = [[Outgoing("101", {"seq": n * 2 + i}) for i in range(2)] for n in range(4)]
+    for batch in batches[:2]:
+        held.add(batch)
+    assert (len(held), held.dropped) == (4, 0)
+
+    for batch in batches[2:]:
+        held.add(batch)
+
+    assert (len(held), held.dropped) == (4, 4)  # two whole batches went, oldest first
+    assert held.first() is batches[2]
+    held.pop_first()
+    assert held.first() is batches[3]
