@@ -73,9 +73,11 @@ class CallModel:
         # events' own clock (the PBX's with timestampevents=yes), which ours must not outrun.
         out = Output()
         try:
-            for fact in self.dialect.read(packet, None if listing else received_at):
+            for fact in self.dialect.read(packet, received_at):
                 if listing:
-                    out.events += self._apply_listed(fact, out.estimated)
+                    # Our own list's item: ``received_at`` only dates its ``Duration``.
+                    pbx_time = fact.time if isinstance(packet, Event) and packet.timestamp else None
+                    out.events += self._apply_listed(fact, pbx_time, out.estimated)
                 else:
                     out.events += self.tracker.apply(fact)
         except Exception as error:
@@ -90,18 +92,20 @@ class CallModel:
             out.live = self.tracker.live_keys()
         return out
 
-    def _apply_listed(self, fact: AnyFact, estimated: set[int]) -> list[LineEvent]:
+    def _apply_listed(
+        self, fact: AnyFact, pbx_time: float | None, estimated: set[int]
+    ) -> list[LineEvent]:
         """Apply an item (or the end) of our resync list, with the times the PBX gives.
 
         What the list reveals happened in the gap while nobody read the stream. A channel's
         start comes from the PBX (``ChannelListed.started_at``: its ``Duration``); every
         other time of it (an answer, an end) is only known to lie in the gap: those events
         are marked estimated (their ids go into ``estimated``). Without the PBX's
-        ``Timestamp`` a list item carries no time (``fact.time`` is None): the model's clock
+        ``Timestamp`` a list item carries no time (``pbx_time`` is None): the model's clock
         follows the events' own clock, which ours must not outrun.
         """
         started = fact.started_at if isinstance(fact, ChannelListed) else None
-        produced = self.tracker.apply(dataclasses.replace(fact, time=started or fact.time))
+        produced = self.tracker.apply(dataclasses.replace(fact, time=started or pbx_time))
         events: list[LineEvent] = []
         for item in produced:
             if started is not None and isinstance(item, RingStarted):
