@@ -53,6 +53,7 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         self.line: access.TmsLine | None = None
         self.seen_seq = 0  # events up to it are in the snapshot the client has
         self.live: set[str] = set()  # call ids the client holds for the line
+        self.redirected: dict[str, str] = {}  # call id -> where a transfer took it
         self.agent_state = "Active"
         self.dnd = False
         self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -164,6 +165,7 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         self.connection_uid = str(uuid.uuid4())
         self.seen_seq = 0
         self.live.clear()
+        self.redirected.clear()
         for group in (line_group(line.connector_id, line.line), status_group(line.connector_id)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
@@ -288,12 +290,23 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
             call_id = wire.get("call_id")
             if call_id and wire.get("event") != "RingFinished":
                 self.live.add(str(call_id))
-            for event_type, content, private in mapping.frames_for(wire, line.line, len(self.live)):
+            sent = self._redirection(wire)
+            for event_type, content, private in mapping.frames_for(sent, line.line, len(self.live)):
                 await self._send_event(event_type, content, private)
                 if event_type is EventType.AGENT_STATE_CHANGED:
                     self.agent_state = str(content)
             if wire.get("event") == "RingFinished":
                 self.live.discard(str(call_id))
+
+    def _redirection(self, wire: dict[str, Any]) -> dict[str, Any]:
+        """``CallTransferred`` has no TMS event: where it took the call goes out as the
+        ``redirectionId`` of the call's RING_FINISHED that follows."""
+        call_id = str(wire.get("call_id") or "")
+        if wire.get("event") == "CallTransferred" and wire.get("transferred_to"):
+            self.redirected[call_id] = str(wire["transferred_to"])
+        elif wire.get("event") == "RingFinished" and call_id in self.redirected:
+            return {**wire, "transferred_to": self.redirected.pop(call_id)}
+        return wire
 
     async def connector_status(self, message: dict[str, Any]) -> None:
         """PBX lost: no button works (line features 0). Back: the truth again, as a snapshot."""

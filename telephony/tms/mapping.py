@@ -110,6 +110,12 @@ PANEL_COMMANDS = {
 }
 #: Our panel's verb for each: the panel's own table stays the one source.
 PANEL_VERBS = {name: str(COMMANDS[name][0]) for name in PANEL_COMMANDS.values()}
+#: TransferCall/CancelTransfer: (the primary call's parameter, or None for the executor; the
+#: consultation's parameter), as the provider sends them (§3).
+CONSULT_PARAMETERS: dict[str, tuple[str | None, str]] = {
+    "TransferCall": (None, "consultationCall"),
+    "CancelTransfer": ("currentCall", "consultCall"),
+}
 #: Commands the consumer answers itself (handshake, snapshots, states).
 SESSION_COMMANDS = frozenset(
     {
@@ -280,9 +286,8 @@ def panel_request(
     parameters = command.parameters
     call_id: str | None = command.executor_id or None
     target = digits = None
-    if name == "CancelTransfer":
-        # No executor: the primary call is the ``currentCall`` parameter.
-        call_id = call_id_of(parameters.get("currentCall"), "currentCall")
+    if name in CONSULT_PARAMETERS:
+        call_id = consultation_id(command)
     if name in {"MakeCall", "MakeConsultCall", "BlindTransferCall"}:
         target = _string(parameters, "targetAddress")
     if name == "SendDtmf":
@@ -301,6 +306,25 @@ def panel_request(
         line=line,
         connector=connector_id,
     )
+
+
+def consultation_id(command: TmsCommand) -> str:
+    """The call a ``TransferCall``/``CancelTransfer`` acts on: the consultation (the call
+    CtiModel holds with a ``parentCall``), else the primary call.
+
+    Our worker completes by hanging up the operator's channel of the consultation and
+    cancels by hanging up its other party (the colleague); given the held primary call it
+    picks the line's other call itself, and with no second live call on the line it refuses
+    with ``invalid-state`` (the provider gets ERROR, never silence).
+    """
+    primary_key, consult_key = CONSULT_PARAMETERS[command.name]
+    parameters = command.parameters
+    primary = command.executor_id
+    if primary_key is not None and parameters.get(primary_key) is not None:
+        # CancelTransfer has no executor: both calls are parameters.
+        primary = call_id_of(parameters[primary_key], primary_key)
+    consult = parameters.get(consult_key)
+    return call_id_of(consult, consult_key) if consult is not None else primary
 
 
 def _string(parameters: dict[str, Any], key: str) -> str:

@@ -46,7 +46,7 @@ from tests.integration.test_daphne import (  # the worker and layer wiring of th
 )
 from tests.support.ami_peer import AmiPeer, success
 from tests.support.daphne import DaphneServer, shared_database_env, start_daphne
-from tests.support.tms_client import IN, OUT, V1, Opened
+from tests.support.tms_client import IN, OUT, V1, Opened, TmsClient, serialize_call
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 __all__ = ["redis_layer"]
@@ -54,7 +54,9 @@ __all__ = ["redis_layer"]
 ORIGIN = "https://mycompany.creatio.example"
 ALICE_KEY = "alice-key-0123456789abcdef"
 BOB_KEY = "bob-key-0123456789abcdef00"
+ATTENDED_22 = "asterisk-22/g_attended_transfer"
 DROP, HOLD, UNHOLD, DTMF, ANSWER, DIAL = 0x8, 0x10, 0x20, 0x400, 0x4, 0x2
+COMPLETE = 0x80
 
 
 @dataclasses.dataclass
@@ -97,7 +99,6 @@ def _answer_everything(peer: AmiPeer) -> None:
         "Redirect",
         "PlayDTMF",
         "Atxfer",
-        "CancelAtxfer",
         "BlindTransfer",
         "Originate",
         "DBPut",
@@ -179,13 +180,9 @@ async def test_handshake_events_and_every_command_of_a_live_call(
         target = {"targetAddress": "102"}
         consult = await does("Atxfer", "MakeConsultCall", parameters=target, call=call)
         assert consult.get("Exten") == "102"
-        serialized = json.dumps({"id": call["id"], "state": 2}, separators=(",", ":"))
-        cancel = await does(
-            "CancelAtxfer", "CancelTransfer",
-            parameters={"currentCall": serialized, "consultCall": serialized},
-        )  # fmt: skip
-        assert (cancel.get("Channel") or "").startswith("PJSIP/101-")
-        await does("Hangup", "TransferCall", parameters={"consultationCall": serialized}, call=call)
+        # This capture never turns the Atxfer into a consultation (the real one is the next
+        # test's): with one call on the line, complete and cancel are refused, to the PBX nothing.
+        await _refused_without_a_consultation(alice, ami_peer, call)
         blind = await does(
             "BlindTransfer", "BlindTransferCall", parameters={"targetAddress": "102"}, call=call
         )
@@ -250,6 +247,124 @@ async def test_handshake_events_and_every_command_of_a_live_call(
         message = json.loads(frame)
         assert isinstance(message["eventType"], int)
         assert set(message) <= {"eventType", "content", "connectionUId", "privateData"}
+
+
+async def _refused_without_a_consultation(
+    client: TmsClient, peer: AmiPeer, call: dict[str, Any]
+) -> None:
+    """TransferCall and CancelTransfer with the line's only call (as CtiModel's pair, and as
+    the §8 harness sent it: the same call twice): ERROR invalid-state, no AMI action."""
+    before, mark = len(peer.actions), len(client.events)
+    serialized = serialize_call(call)
+    await client.command("TransferCall", {"consultationCall": serialized}, call=call)
+    await client.command("CancelTransfer", {"currentCall": serialized, "consultCall": serialized})
+    for name in ("TransferCall", "CancelTransfer"):
+        refused = await client.wait_event(
+            lambda e, name=name: e.type == 3 and e.content["source"] == name, after=mark
+        )
+        assert (refused.content["errorType"], refused.content["internalErrorCode"]) == (
+            3,
+            "invalid-state",
+        )
+    # The worker refuses before it sends anything, and answers after deciding.
+    assert [a.name for a in peer.actions[before:] if a.name != "Ping"] == []
+
+
+async def test_a_consultation_is_a_call_of_its_own_that_transfer_and_cancel_act_on(
+    ami_peer: AmiPeer, redis_layer: Any, tmp_path: Path
+) -> None:
+    """The Asterisk 22 attended-transfer capture through the provider: MakeConsultCall is
+    the Atxfer Asterisk answered with this consultation; TransferCall hangs up the
+    operator's channel (Asterisk completes), CancelTransfer the colleague's (Asterisk takes
+    the operator back to the caller), each sent as CtiModel sends them, never the caller's."""
+    _answer_everything(ami_peer)
+    world = await sync_to_async(_make_world)(ami_peer.port)
+    connected, rest = _split_before(ATTENDED_22, b"Event: DTMFEnd\r\n")  # Atxfer's feature code
+    cut = rest.index(b"Event: HangupRequest\r\n")  # 101 hangs up: the transfer completes
+    consulting, completing = rest[:cut], rest[cut:]
+    async with (
+        tms_daphne() as server,
+        running_worker(ami_peer, world, redis_layer, tmp_path),  # type: ignore[arg-type]
+        provider(server) as alice,
+        provider(server) as bob,
+    ):
+        await alice.handshake("101", ALICE_KEY)
+        await bob.handshake("102", BOB_KEY)
+        await ami_peer.replay(connected)
+        answered = (await alice.wait_event(lambda e: e.type == 7)).content
+        caller = alice.calls[answered["id"]]
+        assert (caller["direction"], caller["callerId"]) == (IN, "+15551230001")
+        await _refused_without_a_consultation(alice, ami_peer, caller)
+
+        # MakeConsultCall: Atxfer on the operator's channel, as the capture's CTI sent it.
+        atxfer = await _does(
+            alice, ami_peer, "Atxfer", "MakeConsultCall", {"targetAddress": "102"}, call=caller
+        )
+        assert (atxfer.get("Channel"), atxfer.get("Context"), atxfer.get("Exten")) == (
+            "PJSIP/101-00000021",
+            "from-internal",
+            "102",
+        )
+
+        # What Asterisk did with it: the caller held, a second call on 101 rings 102, answered.
+        mark = len(alice.events)
+        await ami_peer.replay(consulting)
+        talking = await alice.wait_event(
+            lambda e: e.type == 7 and e.content["id"] != caller["id"], after=mark
+        )
+        consultation = alice.calls[talking.content["id"]]
+        seen = [(e.type, e.content["id"]) for e in alice.events[mark:] if e.type in {5, 6, 7, 8}]
+        assert (5, consultation["id"]) in seen
+        assert seen.index((5, consultation["id"])) < seen.index((7, consultation["id"]))
+        assert (8, caller["id"]) in seen and (6, caller["id"]) not in seen
+        assert set(alice.calls) == {caller["id"], consultation["id"]}
+        assert (consultation["direction"], consultation["calledId"]) == (OUT, "102")
+        # CtiModel shows Transfer and Cancel for it (COMPLETE_TRANSFER, §5.3).
+        assert consultation["callFeaturesSet"] & (DROP | COMPLETE) == DROP | COMPLETE
+        assert alice.calls[caller["id"]]["state"] == 3  # the caller waits, held
+        await bob.wait_event(lambda e: e.type == 7)  # 102 has the consultation too
+
+        # CancelTransfer (no executor; the current call and the consultation): the colleague's
+        # channel hangs up, never the caller's nor the operator's.
+        cancel = await _does(
+            alice, ami_peer, "Hangup", "CancelTransfer",
+            {"currentCall": serialize_call(caller), "consultCall": serialize_call(consultation)},
+        )  # fmt: skip
+        assert cancel.get("Channel") == "PJSIP/102-00000022"
+        # TransferCall (the primary call, the consultation as parameter): the operator's channel.
+        done = await _does(
+            alice, ami_peer, "Hangup", "TransferCall",
+            {"consultationCall": serialize_call(consultation)}, call=caller,
+        )  # fmt: skip
+        assert done.get("Channel") == "PJSIP/101-00000021"
+
+        # Asterisk completes as the capture shows (101's channel gone): both calls end on 101.
+        mark = len(alice.events)
+        await ami_peer.replay(completing)
+        ended = {}
+        for call_id in (caller["id"], consultation["id"]):
+            finished = await alice.wait_event(
+                lambda e, call_id=call_id: e.type == 6 and e.content["id"] == call_id, after=mark
+            )
+            ended[call_id] = finished.content
+        assert alice.calls == {}
+        assert ended[caller["id"]].get("redirectionId") == "102"  # the caller went to 102
+    assert alice.violations == [] and bob.violations == []
+
+
+async def _does(
+    client: TmsClient,
+    peer: AmiPeer,
+    action: str,
+    name: str,
+    parameters: dict[str, Any] | None = None,
+    *,
+    call: dict[str, Any] | None = None,
+) -> Any:
+    """Send ``name``; the next ``action`` the PBX receives."""
+    count = peer.action_names().count(action)
+    await client.command(name, parameters, call=call)
+    return await peer.wait_for_action(action, count + 1)
 
 
 async def test_reconnect_with_the_old_ids_gets_the_live_call_back(

@@ -87,10 +87,56 @@ def test_call_commands_become_our_panels_requests() -> None:
     cancel = mapping.TmsCommand(
         "CancelTransfer", parameters={"currentCall": '{"id":"c-1"}', "consultCall": '{"id":"c-2"}'}
     )
-    assert mapping.panel_request(cancel, line="101", connector_id=3, client_id=8).call_id == "c-1"
+    cancelled = mapping.panel_request(cancel, line="101", connector_id=3, client_id=8)
+    assert (cancelled.verb, cancelled.call_id) == ("cancel_transfer", "c-2")
     make = mapping.TmsCommand("MakeCall", parameters={"targetAddress": "200"})
     made = mapping.panel_request(make, line="101", connector_id=3, client_id=9)
     assert (made.verb, made.call_id, made.connector) == ("make_call", None, 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "executor", "parameters", "expected"),
+    [
+        # The consultation (the client's call with a parentCall) is the one acted on.
+        ("TransferCall", "c-1", {"consultationCall": '{"id":"c-2","state":2}'}, "c-2"),
+        ("TransferCall", "c-1", {"consultationCall": {"id": "c-2"}}, "c-2"),  # not a Call
+        (
+            "CancelTransfer",
+            "",
+            {"currentCall": '{"id":"c-1"}', "consultCall": '{"id":"c-2"}'},
+            "c-2",
+        ),
+        # Without it, the primary call: the worker then finds the line's other call, or
+        # refuses with invalid-state when there is none.
+        ("TransferCall", "c-1", {}, "c-1"),
+        ("CancelTransfer", "", {"currentCall": '{"id":"c-1"}'}, "c-1"),
+    ],
+)
+def test_transfer_and_cancel_act_on_the_consultation(
+    name: str, executor: str, parameters: dict[str, Any], expected: str
+) -> None:
+    command = mapping.TmsCommand(name, executor_id=executor, parameters=parameters)
+    request = mapping.panel_request(command, line="101", connector_id=3, client_id=1)
+    verb = {"TransferCall": "complete_transfer", "CancelTransfer": "cancel_transfer"}[name]
+    assert (request.name, request.verb, request.call_id) == (name, verb, expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [
+        ("CancelTransfer", {}),  # no call at all
+        ("CancelTransfer", {"currentCall": '{"id":"c-1"}', "consultCall": "{not json"}),
+        ("CancelTransfer", {"currentCall": '{"state":2}', "consultCall": '{"id":"c-2"}'}),
+        ("TransferCall", {"consultationCall": '{"id":"c-2\\r\\nAction: X"}'}),
+    ],
+)
+def test_transfer_and_cancel_refuse_a_call_they_cannot_read(
+    name: str, parameters: dict[str, Any]
+) -> None:
+    command = mapping.TmsCommand(name, parameters=parameters)
+    with pytest.raises(TmsError) as refused:
+        mapping.panel_request(command, line="101", connector_id=3, client_id=1)
+    assert refused.value.error_type is ErrorType.COMMAND
 
 
 def test_events_are_numbers_with_json_content_except_library_initialized() -> None:
