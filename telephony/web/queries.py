@@ -19,6 +19,7 @@ from ..callmodel.events import ActiveCallSnapshot, CallState, Direction, Feature
 from ..config import capabilities
 from ..groups import line_group, status_group, supervisor_group
 from ..models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
+from . import hellocache
 from .protocol import line_key
 
 SUPERVISE = "telephony.supervise"
@@ -115,7 +116,7 @@ def hello(audience: Audience, since: dict[tuple[int, str], int], limit: int) -> 
             {"connector": line.connector_id, "line": line.number, "name": line.display_name}
             for line in audience.lines
         ],
-        "connectors": connectors(audience.connector_ids),
+        "connectors": hellocache.connectors(audience.connector_ids, connectors),
         "snapshot": snapshot(audience),
         "last_seq": last_seq,
         "catch_up": "none",
