@@ -2,11 +2,10 @@
 // keeps the last sequence number per line, drops events it already applied, and turns
 // commands into promises of their result. Knows nothing of the page.
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 10000;
+import { CLOSE_FORBIDDEN, CLOSE_REPLACED, CLOSE_UNAUTHENTICATED, retryDelay } from "./backoff.js";
+
 const COMMAND_TIMEOUT_MS = 15000;
-export const CLOSE_UNAUTHENTICATED = 4401;
-export const CLOSE_FORBIDDEN = 4403;
+export { CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED };
 
 export class CtiSocket extends EventTarget {
   constructor({ supervise = false } = {}) {
@@ -15,7 +14,7 @@ export class CtiSocket extends EventTarget {
     this.lastSeq = {}; // "connector:line" -> highest seq applied
     this.pending = new Map(); // client id -> {resolve, timer}
     this.nextId = 1;
-    this.retryMs = RETRY_MIN_MS;
+    this.attempt = 0; // failed tries since the last hello
     this.ws = null;
     this.connected = false;
     this.stopped = false;
@@ -81,7 +80,7 @@ export class CtiSocket extends EventTarget {
 
   onHello(hello) {
     this.connected = true;
-    this.retryMs = RETRY_MIN_MS;
+    this.attempt = 0;
     this.helloCount += 1;
     // What happened while we were away (e.g. a call that rang and was missed), in order.
     const missed = (hello.missed || []).filter((event) => this.isNew(event));
@@ -136,10 +135,18 @@ export class CtiSocket extends EventTarget {
       this.emit("forbidden", event);
       return;
     }
+    if (event.code === CLOSE_REPLACED) {
+      // The user opened more panels than allowed and this was the oldest: coming back
+      // would close another one, and so on.
+      this.emit("replaced", event);
+      return;
+    }
     this.emit("down", event);
     if (this.stopped) return;
-    const delay = this.retryMs * (0.75 + Math.random() * 0.5);
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    // Full jitter, longer after "try again later" (1013): see backoff.js. A close for not
+    // reading (4408) retries like a dropped link; the URL's since= catches up.
+    const delay = retryDelay(this.attempt, event.code);
+    this.attempt += 1;
     setTimeout(() => this.connect(), delay);
   }
 
