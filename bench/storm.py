@@ -4,7 +4,7 @@ process and the panels' own reconnect logic bringing them back (prints one JSON 
 Each socket is a real WebSocket client (the ``websockets`` library) of an operator with a line
 of their own, logged in by session cookie, aimed at process ``i % P``. It behaves like the panel
 (``static/telephony/js/socket.js``): it counts as back when its hello arrives, and after any
-close waits as ``backoff.js`` says (full jitter, longer after 1013) before it tries again.
+close waits as ``backoff.js`` says (full jitter, longer after 4503) before it tries again.
 
 - ``connected`` / ``failed``: sockets with / without a hello ``--window`` seconds after all were
   opened at once; ``hello_p50_ms`` / ``hello_p99_ms``: from the first attempt to the hello.
@@ -18,7 +18,7 @@ close waits as ``backoff.js`` says (full jitter, longer after 1013) before it tr
 - ``probe_command_p99_ms`` / ``_max_ms``: during the storm, a command (``MakeCall``) every
   0.2 s on an open socket of another user, answered by a stand-in worker on the channel layer:
   the command path must not wait behind the storm's hellos.
-- ``shed``: closes with 1013 (Try Again Later) the clients saw.
+- ``shed``: closes with 4503 (come back later) the clients saw.
 - ``rss_mb``: the daphne processes' resident memory with every socket open.
 
 ``bare_*``: the same storm through ``bench/bare_asgi.py`` (no auth, no database; "hello" is
@@ -49,7 +49,7 @@ if str(ROOT) not in sys.path:
 from bench.fanout import prepare_database, raise_file_limit, server_env  # noqa: E402
 
 # static/telephony/js/backoff.js, in Python.
-CLOSE_TRY_LATER = 1013
+CLOSE_TRY_LATER = 4503
 FINAL = {4401, 4403, 4409}
 BASE_MS, CAP_MS, BUSY_MIN_MS, BUSY_BASE_MS = 500, 10000, 2000, 2000
 PROBES = 20

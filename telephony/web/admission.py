@@ -7,7 +7,7 @@ runs on a single thread, commands included) nor outlast daphne's 5 s handshake t
 socket is accepted before any database work, and that work (session, user, audience, hello)
 runs on a small pool of its own (``CTI_HELLO_THREADS``), at most that many at once. When more
 than ``CTI_MAX_WAITING_HELLOS`` sockets already wait for a turn, a new one is refused with
-1013 (Try Again Later) at once, and the panel comes back after a longer random wait, instead
+4503 ("come back later") at once, and the panel comes back after a longer random wait, instead
 of every socket (and every other user's hello) waiting longer and longer.
 
 State is per process and per event loop (one loop per daphne process; tests run several).
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -26,8 +27,9 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import close_old_connections
 
-#: The server is busy: come back later (RFC 6455's "Try Again Later").
-CLOSE_TRY_LATER = 1013
+#: The server is busy: come back later. RFC 6455's 1013 "Try Again Later" says the same, but
+#: daphne's autobahn lets an application send only 1000 and 3000-4999; 4503 as in HTTP 503.
+CLOSE_TRY_LATER = 4503
 #: The client did not read what was sent to it; it may reconnect with ``since``.
 CLOSE_TOO_SLOW = 4408
 #: The user opened more than ``CTI_MAX_SOCKETS_PER_USER`` sockets; this, the oldest, was closed.
@@ -38,7 +40,11 @@ _executor: ThreadPoolExecutor | None = None
 
 
 def setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
+    """A Django setting, else the environment variable of that name, else ``default``."""
+    value = getattr(settings, name, None)
+    if value is None:
+        return int(os.environ.get(name, str(default)))
+    return int(value)
 
 
 def hello_executor() -> ThreadPoolExecutor:

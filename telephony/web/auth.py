@@ -16,7 +16,7 @@ from channels.auth import AuthMiddleware, get_user
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.utils.functional import LazyObject, empty
 
-from . import queries
+from . import hellocache, queries
 
 
 class LazyAuthMiddleware(AuthMiddleware):  # type: ignore[misc]  # channels is untyped
@@ -46,4 +46,4 @@ def open_audience(scope: dict[str, Any], supervise: bool) -> tuple[Any, queries.
     user = resolve_user(scope)
     if user is None or not user.is_authenticated:
         return user, None
-    return user, queries.load_audience(user, supervise)
+    return user, hellocache.audience(user, supervise, queries.load_audience)

@@ -1,5 +1,5 @@
 """Opening sockets under load (telephony/web/admission.py): hellos off channels' shared
-database thread, load shedding with 1013, the per-user socket cap, and the hello's connector
+database thread, load shedding with 4503, the per-user socket cap, and the hello's connector
 cache that a change invalidates. Through the production ASGI stack, on both channel layers."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 
-from telephony.models import Connector, ConnectorStatus
+from telephony.models import Connector, ConnectorStatus, Extension
 from telephony.web import admission
 from tests.integration import test_consumer
 from tests.integration.test_consumer import (
@@ -73,7 +74,7 @@ async def test_commands_do_not_wait_behind_other_users_hellos(world: World, laye
 
 async def test_a_busy_server_refuses_with_try_again_later(world: World, layer: Any) -> None:
     with override_settings(CTI_MAX_WAITING_HELLOS=0):
-        await assert_closed_with(await open_socket(world, "alice"), 1013)
+        await assert_closed_with(await open_socket(world, "alice"), 4503)
 
 
 async def test_over_the_per_user_cap_the_oldest_socket_is_closed(world: World, layer: Any) -> None:
@@ -116,4 +117,28 @@ async def test_the_next_hello_shows_a_changed_connector_and_status(
     assert after["name"] == "renamed"
     assert after["status"]["connected"] is False
     assert after["status"]["last_error"] == "connection refused"
+    await socket.disconnect()
+
+
+async def test_the_next_socket_sees_a_new_line_and_a_new_permission(
+    world: World, layer: Any
+) -> None:
+    await assert_closed_with(await open_socket(world, "dave"), 4403)
+    socket, hello = await connected(world, "bob", "?supervise=1")
+    assert hello["user"]["supervisor"] is False
+    await socket.disconnect()
+
+    def change() -> None:
+        dave = User.objects.get(username="dave")
+        Extension.objects.create(connector=world.connector, number="103", operator=dave)
+        bob = User.objects.get(username="bob")
+        bob.user_permissions.add(Permission.objects.get(codename="supervise"))
+
+    await sync_to_async(change)()
+    socket, hello = await connected(world, "dave")
+    assert [line["line"] for line in hello["lines"]] == ["103"]
+    await socket.disconnect()
+    socket, hello = await connected(world, "bob", "?supervise=1")
+    assert hello["user"]["supervisor"] is True
+    assert hello["user"]["supervising"] == [world.cid]
     await socket.disconnect()

@@ -1,10 +1,10 @@
 // When the panel's socket tries again after a close (docs/websocket-api.md, "Reconnecting"):
 // full-jitter exponential backoff with a cap, so that thousands of panels dropped at once
 // (a web tier restart) come back spread out instead of in one wave; longer after the
-// server's "come back later" (1013), and never after a close that retrying cannot fix.
+// server's "come back later" (4503), and never after a close that retrying cannot fix.
 // Pure: no DOM, no timers, no side effects on import; tests/js/backoff.test.mjs runs it.
 
-export const CLOSE_TRY_LATER = 1013;
+export const CLOSE_TRY_LATER = 4503;
 export const CLOSE_TOO_SLOW = 4408;
 export const CLOSE_REPLACED = 4409;
 export const CLOSE_UNAUTHENTICATED = 4401;
@@ -13,7 +13,7 @@ export const CLOSE_FORBIDDEN = 4403;
 export const DEFAULTS = Object.freeze({
   baseMs: 500, // first ceiling: the first retry comes within half a second
   capMs: 10000, // no ceiling above this (a restarted server sees everyone back within it)
-  busyMinMs: 2000, // after 1013, never sooner than this...
+  busyMinMs: 2000, // after 4503, never sooner than this...
   busyBaseMs: 2000, // ...plus a full-jitter wait from this growing ceiling
 });
 

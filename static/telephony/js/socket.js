@@ -143,7 +143,7 @@ export class CtiSocket extends EventTarget {
     }
     this.emit("down", event);
     if (this.stopped) return;
-    // Full jitter, longer after "try again later" (1013): see backoff.js. A close for not
+    // Full jitter, longer after "try again later" (4503): see backoff.js. A close for not
     // reading (4408) retries like a dropped link; the URL's since= catches up.
     const delay = retryDelay(this.attempt, event.code);
     this.attempt += 1;
