@@ -51,5 +51,5 @@ test("nonsense attempts are clamped, not NaN", () => {
 
 test("login, line and replaced closes are final; others retry", () => {
   assert.deepEqual([4401, 4403, 4409].map(isFinal), [true, true, true]);
-  assert.deepEqual([1000, 1006, 1011, 1013, 4408].map(isFinal), [false, false, false, false, false]);
+  assert.deepEqual([1000, 1006, 1011, 4503, 4408].map(isFinal), [false, false, false, false, false]);
 });
