@@ -5,12 +5,20 @@ A connect storm (every panel reconnecting after a restart) must not queue behind
 one database thread (``database_sync_to_async`` is thread-sensitive: every call of a process
 runs on a single thread, commands included) nor outlast daphne's 5 s handshake timeout. So a
 socket is accepted before any database work, and that work (session, user, audience, hello)
-runs on a small pool of its own (``CTI_HELLO_THREADS``), at most that many at once. When more
-than ``CTI_MAX_WAITING_HELLOS`` sockets already wait for a turn, a new one is refused with
-4503 ("come back later") at once, and the panel comes back after a longer random wait, instead
-of every socket (and every other user's hello) waiting longer and longer.
+runs on a pool of its own (``CTI_HELLO_THREADS``, default 1), with at most
+``CTI_HELLO_CONCURRENCY`` sockets between their accept and their hello at once (so the pool
+always has the next query queued while a socket joins its groups). When more than
+``CTI_MAX_WAITING_HELLOS`` sockets already wait for a turn, a new one is refused with 4503
+("come back later") at once, and the panel comes back after a longer random wait, instead of
+every socket (and every other user's hello) waiting longer and longer.
 
 State is per process and per event loop (one loop per daphne process; tests run several).
+
+One thread by default, because of the GIL: on two cores, four threads running the ORM took
+the interpreter from the event loop so often that the loop (handshakes, fan-out, commands)
+slowed down more than the openings sped up (``bench/storm.py``: hello p50 22 s with four,
+10 s with one, for 1,000 sockets on a loaded machine). More threads pay off when PostgreSQL
+is remote and its round trips, not Python, are the cost.
 """
 
 from __future__ import annotations
@@ -53,7 +61,7 @@ def hello_executor() -> ThreadPoolExecutor:
     global _executor  # noqa: PLW0603 - one pool per process, made on first use
     if _executor is None:
         _executor = ThreadPoolExecutor(
-            max_workers=setting("CTI_HELLO_THREADS", 4), thread_name_prefix="cti-hello"
+            max_workers=setting("CTI_HELLO_THREADS", 1), thread_name_prefix="cti-hello"
         )
     return _executor
 
@@ -137,5 +145,5 @@ def gate() -> Gate:
     loop = asyncio.get_running_loop()
     found = _gates.get(loop)
     if found is None:
-        found = _gates[loop] = Gate(setting("CTI_HELLO_THREADS", 4))
+        found = _gates[loop] = Gate(setting("CTI_HELLO_CONCURRENCY", 4))
     return found
