@@ -1,12 +1,14 @@
 """Call-event fan-out to operator sockets through real daphne and Redis (prints JSON lines).
 
 For each socket count N: N authenticated operators, each on a line of their own, hold a real
-WebSocket (the ``websockets`` library) to ``/ws/cti/`` on a real daphne with the Redis channel
-layer; a publisher does what the worker does, one ``group_send`` of a call event per line per
-second, spread evenly over the second and stamped with its send time. The delay runs from
+WebSocket (the ``websockets`` library) to ``/ws/cti/`` on ``--procs`` real daphne processes
+(socket i on process i % P) with the Redis channel layer; a publisher does what the worker
+does, one ``group_send`` of a call event per line per ``--period`` seconds (default 1),
+spread evenly over the period and stamped with its send time. The delay runs from
 just before ``group_send`` to the client's receipt; loss is counted per line from the
 sequence numbers. ``bare_*`` is the same fan-out through ``bench/bare_asgi.py`` (no auth, no
-database) in the same run. Prints, never asserts.
+database) in the same run. ``kb_per_idle_socket`` is the servers' resident memory growth from
+opening the sockets, divided by their number. Prints, never asserts.
 
 The servers and the publisher use the project's settings, so the channel layer is the one
 production runs: channels-redis's pub/sub layer (ADR 0002). ``--layer core`` runs all three on
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -147,14 +150,17 @@ async def listen(line: Line, origin: str, ready: asyncio.Semaphore, opened: list
         line.delays.append((received - event["sent_at"]) * 1000)
 
 
-async def publish(layer: Any, lines: list[Line], connector_id: int, seconds: float) -> float:
-    """One call event per line per second, evenly spread; returns the achieved events/s."""
+async def publish(
+    layer: Any, lines: list[Line], connector_id: int, seconds: float, period: float = 1.0
+) -> float:
+    """One call event per line per ``period`` seconds, evenly spread; returns the achieved
+    events/s."""
     count = len(lines)
     start = time.monotonic()
     sent = 0
-    for tick in range(int(seconds)):
+    for tick in range(max(1, int(seconds / period))):
         for index, line in enumerate(lines):
-            due = start + tick + index / count
+            due = start + (tick + index / count) * period
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -178,8 +184,24 @@ async def publish(layer: Any, lines: list[Line], connector_id: int, seconds: flo
     return sent / (time.monotonic() - start)
 
 
+def rss_kb(pids: list[int]) -> int:
+    """The processes' resident memory (kB), from /proc."""
+    total = 0
+    for pid in pids:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith("VmRSS:"):
+                total += int(row.split()[1])
+    return total
+
+
 async def run_phase(
-    lines: list[Line], origin: str, connector_id: int, seconds: float
+    lines: list[Line],
+    origin: str,
+    connector_id: int,
+    seconds: float,
+    *,
+    pids: list[int],
+    period: float = 1.0,
 ) -> dict[str, Any]:
     from channels.layers import channel_layers
 
@@ -188,6 +210,7 @@ async def run_phase(
     layer = channel_layers.make_backend("default")
     opened: list[Any] = []
     ready = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    rss_before = rss_kb(pids)
     began = time.monotonic()
     listeners = [asyncio.create_task(listen(line, origin, ready, opened)) for line in lines]
     while len(opened) < len(lines):
@@ -197,7 +220,8 @@ async def run_phase(
         await asyncio.sleep(0.05)
     connect_s = time.monotonic() - began
     await asyncio.sleep(1.0)  # group_add of the last sockets settles
-    rate = await publish(layer, lines, connector_id, seconds)
+    rss_open = rss_kb(pids)
+    rate = await publish(layer, lines, connector_id, seconds, period)
     expected = sum(line.published for line in lines)
     deadline = time.monotonic() + 5
     # Polls the listeners' counters; an Event per line would cost more than it measures.
@@ -225,6 +249,8 @@ async def run_phase(
         "p99_ms": _percentile(delays, 99),
         "max_ms": round(delays[-1], 2) if delays else None,
         "connect_s": round(connect_s, 2),
+        "rss_mb": round(rss_open / 1024, 1),
+        "kb_per_idle_socket": round((rss_open - rss_before) / len(lines), 1),
         "lost_by_second": lost_by_second,
     }
 
@@ -239,6 +265,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", default="10,100,1000", help="comma-separated counts")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--procs", type=int, default=1, help="daphne processes (sockets spread evenly)"
+    )
+    parser.add_argument(
+        "--period", type=float, default=1.0, help="seconds between two events of a line"
+    )
     parser.add_argument(
         "--capacity", type=int, default=1000, help="CHANNEL_CAPACITY (core layer only)"
     )
@@ -263,21 +295,47 @@ def main() -> None:
 
     connector_id, accounts = prepare_database(max(counts))
     database = "postgresql" if args.database_url else "sqlite"
-    with (
-        running_daphne(env) as cti,
-        running_daphne(env, application="bench.bare_asgi:application", ready_path=None) as bare,
-    ):
+    with contextlib.ExitStack() as stack:
+        ctis = [stack.enter_context(running_daphne(env)) for _ in range(args.procs)]
+        bares = [
+            stack.enter_context(
+                running_daphne(env, application="bench.bare_asgi:application", ready_path=None)
+            )
+            for _ in range(args.procs)
+        ]
         for count in counts:
             groups = [line_group(connector_id, line) for line, _ in accounts[:count]]
             ours = [
-                Line(group, cti.ws_url(), cookie)
-                for group, (_, cookie) in zip(groups, accounts[:count], strict=True)
+                Line(group, ctis[index % args.procs].ws_url(), cookie)
+                for index, (group, (_, cookie)) in enumerate(
+                    zip(groups, accounts[:count], strict=True)
+                )
             ]
-            result = asyncio.run(run_phase(ours, cti.origin, connector_id, args.seconds))
-            bases = [Line(group, bare.ws_url(f"/ws/bare/{group}/"), None) for group in groups]
-            baseline = asyncio.run(run_phase(bases, bare.origin, connector_id, args.seconds))
+            pids = [server.process.pid for server in ctis]
+            result = asyncio.run(
+                run_phase(
+                    ours, ctis[0].origin, connector_id, args.seconds, pids=pids, period=args.period
+                )
+            )
+            bases = [
+                Line(group, bares[index % args.procs].ws_url(f"/ws/bare/{group}/"), None)
+                for index, group in enumerate(groups)
+            ]
+            pids = [server.process.pid for server in bares]
+            baseline = asyncio.run(
+                run_phase(
+                    bases,
+                    bares[0].origin,
+                    connector_id,
+                    args.seconds,
+                    pids=pids,
+                    period=args.period,
+                )
+            )
             line = {
                 "sockets": count,
+                "procs": args.procs,
+                "period_s": args.period,
                 "seconds": args.seconds,
                 **result,
                 **{f"bare_{key}": value for key, value in baseline.items()},

@@ -2,7 +2,6 @@
 
 import os
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
@@ -12,14 +11,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ctiproject.settings")
 # Django must be set up before anything imports models (the WebSocket routes will).
 django_asgi_app = get_asgi_application()
 
+from telephony.web.auth import LazyAuthMiddlewareStack  # noqa: E402 - needs the app registry
 from telephony.web.routing import websocket_urlpatterns  # noqa: E402 - needs the app registry
+from telephony.web.sendbuffer import install as bound_send_buffers  # noqa: E402
+
+bound_send_buffers()  # under daphne: a socket that stops reading is closed with 4408
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Session cookie -> scope["user"]; a page of another site may not open the socket.
+        # Session cookie -> scope["user"], read by the consumer once it accepted the socket
+        # (telephony/web/auth.py); a page of another site may not open the socket.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            LazyAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }
 )

@@ -13,3 +13,8 @@ class TelephonyConfig(AppConfig):
         from .web.revocation import connect_signals
 
         connect_signals()
+
+        # The hello's cached parts (lines, connectors) are dropped when their rows change.
+        from .web import hellocache
+
+        hellocache.connect_signals()

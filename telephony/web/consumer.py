@@ -17,6 +17,7 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.conf import settings
 from .. import metrics
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import dispatch, dnd, queries, revocation
+from . import admission, auth, dispatch, dnd, queries, revocation
 from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ CLOSE_FORBIDDEN = 4403
 #: (an Originate that failed after it was accepted).
 _LATE_RESULTS = 64
 
-_load_audience = database_sync_to_async(queries.load_audience)
-_hello = database_sync_to_async(queries.hello)
 _snapshot = database_sync_to_async(queries.snapshot)
 _last_sequences = database_sync_to_async(queries.last_sequences)
 _route = database_sync_to_async(dispatch.route)
@@ -66,17 +65,33 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
     # -- socket life -----------------------------------------------------------------------
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
-            return
+        # Accept before any database work: daphne drops a socket it has not accepted within
+        # its handshake timeout, however long the queue of hellos in front of it.
+        await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         supervise = query.get("supervise", [""])[-1].lower() in {"1", "true", "yes"}
-        audience = await _load_audience(user, supervise)
+        since = parse_since(query.get("since", [""])[-1])
+        gate = admission.gate()
+        try:
+            async with gate.turn():
+                await self._open(gate, supervise, since)
+        except admission.Busy:
+            await self.close(code=admission.CLOSE_TRY_LATER)
+
+    async def _open(
+        self, gate: admission.Gate, supervise: bool, since: dict[tuple[int, str], int]
+    ) -> None:
+        """Authenticate, join the groups, send the hello: two trips to the hello pool."""
+        user, audience = await admission.off_loop(auth.open_audience, self.scope, supervise)
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         if audience is None:
-            await self._refuse(CLOSE_FORBIDDEN)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         self.audience = audience
+        for oldest in gate.register(audience.user_id, self):
+            await oldest.close(code=admission.CLOSE_REPLACED)
         # Join before reading the snapshot: an event in between arrives after the hello,
         # and the client drops it by its sequence number, instead of it being lost.
         for group in audience.groups() + revocation.socket_groups(
@@ -85,24 +100,11 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         if not await revocation.still_logged_in(self.scope, user.pk):
-            await self._refuse(CLOSE_UNAUTHENTICATED)  # logged out meanwhile
+            await self.close(code=CLOSE_UNAUTHENTICATED)  # logged out meanwhile
             return
-        await self.accept()
-        since = parse_since(query.get("since", [""])[-1])
         limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))
-        await self.send_json(await _hello(audience, since, limit))
+        await self.send_json(await admission.off_loop(queries.hello, audience, since, limit))
         self.counted = metrics.hello_sent()
-
-    async def _refuse(self, code: int) -> None:
-        # Accept first: a close before the handshake reaches the browser as a bare HTTP 403,
-        # without the code that tells a login problem from a missing extension.
-        await self.accept()
-        await self.close(code=code)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        if self.revoked and not message["type"].startswith("websocket."):
-            return  # closed for a logout or a lost line: nothing more reaches the browser
-        await super().dispatch(message)
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """Logout, password change, deactivation or a changed line (``revocation``): leave
@@ -116,10 +118,25 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
 
     async def disconnect(self, code: int) -> None:
         metrics.socket_closed(code, counted=self.counted)
+        if self.audience is not None:
+            admission.gate().unregister(self.audience.user_id, self)
         for task in list(self.tasks):
             task.cancel()
         self.tasks.clear()
         self.pending.clear()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its per-message trip to the shared database thread
+        (``aclose_old_connections``): every hello, command and fanned-out event would queue
+        there behind the others. The ORM calls here close their own connections
+        (``database_sync_to_async``, ``admission.off_loop``). A socket closed for a logout
+        or a lost line (``session_revoked``) relays nothing more to the browser."""
+        if self.revoked and not message["type"].startswith("websocket."):
+            return
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # -- browser -> server -----------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from ..callmodel.events import ActiveCallSnapshot, CallState, Direction, Feature
 from ..config import capabilities
 from ..groups import line_group, status_group, supervisor_group
 from ..models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
+from . import hellocache
 from .dnd import dnd_lines
 from .protocol import line_key
 
@@ -122,7 +123,7 @@ def hello(audience: Audience, since: dict[tuple[int, str], int], limit: int) -> 
             }
             for line in audience.lines
         ],
-        "connectors": connectors(audience.connector_ids),
+        "connectors": hellocache.connectors(audience.connector_ids, connectors),
         "snapshot": snapshot(audience),
         "last_seq": last_seq,
         "catch_up": "none",

@@ -15,7 +15,7 @@ from django.test import Client
 
 from telephony.groups import line_group
 from telephony.models import Extension
-from telephony.web import consumer
+from telephony.web import auth, consumer
 from tests.integration.test_consumer import (
     World,
     assert_closed_with,
@@ -280,13 +280,13 @@ async def test_a_logout_while_the_socket_is_being_opened_still_closes_it(
     """The logout lands after the handshake authenticated the socket but before it joined
     its groups, so its ``session.revoked`` reached no one: the re-read session refuses it."""
     client = await login(world, "alice", "alice-racing")
-    load_audience = consumer._load_audience
+    open_audience = auth.open_audience
 
-    async def logout_meanwhile(user: Any, supervise: bool) -> Any:
-        await sync_to_async(client.logout)()
-        return await load_audience(user, supervise)
+    def logout_meanwhile(scope: dict[str, Any], supervise: bool) -> Any:
+        client.logout()  # on the hello pool's thread, between authenticating and joining
+        return open_audience(scope, supervise)
 
-    monkeypatch.setattr(consumer, "_load_audience", logout_meanwhile)
+    monkeypatch.setattr(auth, "open_audience", logout_meanwhile)
     await assert_closed_with(await open_socket(world, "alice-racing"), 4401)
 
 

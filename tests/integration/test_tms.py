@@ -187,8 +187,10 @@ async def test_handshake_events_and_every_command_of_a_live_call(
             "BlindTransfer", "BlindTransferCall", parameters={"targetAddress": "102"}, call=call
         )
         assert blind.get("Exten") == "102"
-        originate = await does("Originate", "MakeCall", parameters={"targetAddress": "200"})
-        assert (originate.get("Channel"), originate.get("Exten")) == ("PJSIP/101", "200")
+        originate = await does(
+            "Originate", "MakeCall", parameters={"targetAddress": "+15559870001"}
+        )
+        assert (originate.get("Channel"), originate.get("Exten")) == ("PJSIP/101", "+15559870001")
         await does("QueuePause", "SetDnd")  # after DBPut: DND on, queue paused ("DND")
         assert ami_peer.action_names().count("DBPut") == 1
         paused = await does(

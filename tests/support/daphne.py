@@ -78,10 +78,12 @@ def start_daphne(
     application: str = "ctiproject.asgi:application",
     ready_path: str | None = "/healthz",
     startup_timeout: float = 30.0,
+    port: int | None = None,
 ) -> DaphneServer:
     """Start daphne with ``env`` on top of this process's environment; wait until it answers
-    (an HTTP 200 on ``ready_path``, or only a TCP connection when that is None)."""
-    port = free_port()
+    (an HTTP 200 on ``ready_path``, or only a TCP connection when that is None). ``port``
+    (default: a free one) lets a restarted server take its predecessor's place."""
+    port = port or free_port()
     log_file = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)  # noqa: SIM115 - closed by stop()
     full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ctiproject.settings", **env}
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application]

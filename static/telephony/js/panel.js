@@ -118,5 +118,10 @@ socket.addEventListener("unauthenticated", () => {
 socket.addEventListener("forbidden", () => {
   toast(_("No phone line is assigned to your account."), "error");
 });
+socket.addEventListener("replaced", () => {
+  banner.hidden = false;
+  showPbx(null);
+  toast(_("This panel was closed: it is open in too many other windows."), "error");
+});
 
 socket.connect();

@@ -4,13 +4,12 @@
 // ahead), and turns commands into promises of their result. Knows nothing of the page.
 import { DUPLICATE, GAP, LineSequences } from "./sequence.js";
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 10000;
+import { CLOSE_FORBIDDEN, CLOSE_REPLACED, CLOSE_UNAUTHENTICATED, retryDelay } from "./backoff.js";
+
 const COMMAND_TIMEOUT_MS = 15000;
 /** How often the panel compares its sequence numbers with the server's (sequence.js audit). */
 const AUDIT_MS = 30000;
-export const CLOSE_UNAUTHENTICATED = 4401;
-export const CLOSE_FORBIDDEN = 4403;
+export { CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED };
 
 export class CtiSocket extends EventTarget {
   constructor({ supervise = false, auditMs = AUDIT_MS } = {}) {
@@ -22,7 +21,7 @@ export class CtiSocket extends EventTarget {
     this.resyncing = false;
     this.pending = new Map(); // client id -> {resolve, timer}
     this.nextId = 1;
-    this.retryMs = RETRY_MIN_MS;
+    this.attempt = 0; // failed tries since the last hello
     this.ws = null;
     this.connected = false;
     this.stopped = false;
@@ -88,7 +87,7 @@ export class CtiSocket extends EventTarget {
 
   onHello(hello) {
     this.connected = true;
-    this.retryMs = RETRY_MIN_MS;
+    this.attempt = 0;
     this.helloCount += 1;
     this.resyncing = false;
     // What happened while we were away (e.g. a call that rang and was missed), in order;
@@ -164,10 +163,18 @@ export class CtiSocket extends EventTarget {
       this.emit("forbidden", event);
       return;
     }
+    if (event.code === CLOSE_REPLACED) {
+      // The user opened more panels than allowed and this was the oldest: coming back
+      // would close another one, and so on.
+      this.emit("replaced", event);
+      return;
+    }
     this.emit("down", event);
     if (this.stopped) return;
-    const delay = this.retryMs * (0.75 + Math.random() * 0.5);
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    // Full jitter, longer after "try again later" (4503): see backoff.js. A close for not
+    // reading (4408) retries like a dropped link; the URL's since= catches up.
+    const delay = retryDelay(this.attempt, event.code);
+    this.attempt += 1;
     setTimeout(() => this.connect(), delay);
   }
 
