@@ -99,7 +99,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         ):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
-        if not await revocation.still_logged_in(self.scope, user.pk):
+        if not await admission.off_loop(revocation.still_logged_in, self.scope, user.pk):
             await self.close(code=CLOSE_UNAUTHENTICATED)  # logged out meanwhile
             return
         limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))

@@ -53,15 +53,18 @@ def socket_groups(user_id: int, session: Any) -> list[str]:
     return groups
 
 
-async def still_logged_in(scope: dict[str, Any], user_id: int) -> bool:
+def still_logged_in(scope: dict[str, Any], user_id: int) -> bool:
     """Is the socket's session, read afresh, still this user's? Asked once its groups are
     joined: a logout or password change between the handshake's authentication and the join
-    sent its ``session.revoked`` to no one, and must not leave the socket open."""
+    sent its ``session.revoked`` to no one, and must not leave the socket open.
+
+    Synchronous ORM work: the consumer runs it on the hello pool (``admission.off_loop``),
+    never on channels' one shared database thread."""
     key = getattr(scope.get("session"), "session_key", None)
     if not key:
         return False
     fresh = importlib.import_module(settings.SESSION_ENGINE).SessionStore(key)
-    user = await get_user({"session": fresh})
+    user = get_user.func({"session": fresh})
     return bool(user.is_authenticated and user.pk == user_id)
 
 
