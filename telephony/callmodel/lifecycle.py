@@ -102,10 +102,11 @@ class LegLifecycle:
         leg.channels.add(channel.unique_id)
         channel.leg = leg
         self.book.open(leg)
-        events: list[LineEvent] = [self.book.emit(leg, RingStarted)]
         if len(self.book.live.get(line, ())) > 1:
+            # Linked before its RingStarted goes out, so the event carries the consultation's
+            # features (CAN_COMPLETE_TRANSFER) and not those of a lone call.
             self.consults.leg_started(leg)
-        return events
+        return [self.book.emit(leg, RingStarted)]
 
     def _remote(self, leg: Leg) -> Party:
         """The other party: Asterisk's connected line of the leg's channel, else the hint."""
