@@ -132,8 +132,10 @@ class DialHandler:
                 elif number:
                     leg.remote_hint = Party(number, dest.caller.name)
                 if dest.line is not None and leg.direction is Direction.OUTGOING:
-                    # The line placed (or picked up an Originate for) a call to a colleague.
+                    # The line placed (or picked up an Originate for) a call to a colleague:
+                    # it is the calling side, though its phone rang first for the Originate.
                     leg.direction = Direction.INTERNAL
+                    leg.is_callee = False
                 events += self.book.refresh(leg)
         events += self.legs.start_leg(dest, is_callee=True)
         return events

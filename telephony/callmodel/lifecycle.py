@@ -82,6 +82,10 @@ class LegLifecycle:
             hint, internal = NOBODY, False
         else:
             hint = root.caller if root is not channel else NOBODY
+            if root is not channel and root.line is not None and root.own.number == root.line:
+                # A colleague's line calls: named by its phone's own identity, not by the
+                # CallerID an Originate gave its channel (click-to-call to a colleague).
+                hint = root.own
             internal = root.line is not None and root is not channel
             internal = internal or self.registry.lines.is_line_number(
                 channel.connected.number or hint.number
@@ -122,7 +126,8 @@ class LegLifecycle:
                 if not channel.is_local:
                     break
         if best.number:
-            if best.number == hint.number and not best.name:
+            if best.number == hint.number and (not best.name or best.name == best.number):
+                # No name, or the number again (an Originate's CallerID "102" <102>).
                 return hint
             return best
         return hint
