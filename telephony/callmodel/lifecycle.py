@@ -5,11 +5,12 @@ their own state) and gives the other parts its rules; knows no AMI header names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from .consults import Consultations
 from .events import Direction, Disposition, HoldSide, LineEvent, RingStarted
-from .facts import NOBODY, ChannelHungUp, Party
+from .facts import NOBODY, Party
 from .legs import LegBook, is_live, transferred
 from .lines import LineMatcher
 from .records import CallRecord
@@ -81,6 +82,10 @@ class LegLifecycle:
             hint, internal = NOBODY, False
         else:
             hint = root.caller if root is not channel else NOBODY
+            if root is not channel and root.line is not None and root.own.number == root.line:
+                # A colleague's line calls: named by its phone's own identity, not by the
+                # CallerID an Originate gave its channel (click-to-call to a colleague).
+                hint = root.own
             internal = root.line is not None and root is not channel
             internal = internal or self.registry.lines.is_line_number(
                 channel.connected.number or hint.number
@@ -101,10 +106,11 @@ class LegLifecycle:
         leg.channels.add(channel.unique_id)
         channel.leg = leg
         self.book.open(leg)
-        events: list[LineEvent] = [self.book.emit(leg, RingStarted)]
         if len(self.book.live.get(line, ())) > 1:
+            # Linked before its RingStarted goes out, so the event carries the consultation's
+            # features (CAN_COMPLETE_TRANSFER) and not those of a lone call.
             self.consults.leg_started(leg)
-        return events
+        return [self.book.emit(leg, RingStarted)]
 
     def _remote(self, leg: Leg) -> Party:
         """The other party: Asterisk's connected line of the leg's channel, else the hint."""
@@ -120,7 +126,8 @@ class LegLifecycle:
                 if not channel.is_local:
                     break
         if best.number:
-            if best.number == hint.number and not best.name:
+            if best.number == hint.number and (not best.name or best.name == best.number):
+                # No name, or the number again (an Originate's CallerID "102" <102>).
                 return hint
             return best
         return hint
@@ -246,59 +253,6 @@ class LegLifecycle:
                     self.release(pending, leg.line)
         return events
 
-    def hung_up(self, fact: ChannelHungUp) -> list[LineEvent]:
-        channel = self.registry.channels.get(fact.unique_id)
-        if channel is None:
-            return []
-        events: list[LineEvent] = []
-        if self.consults.live:
-            events += self.consults.before_hangup(channel)
-        del self.registry.channels[fact.unique_id]
-        if self.registry.by_name.get(channel.name) == channel.unique_id:
-            del self.registry.by_name[channel.name]
-        self.registry.leave_bridge(channel)
-        leg = channel.leg
-        if leg is not None and not leg.finished:
-            leg.channels.discard(channel.unique_id)
-            if fact.cause not in (None, 0, 16) or leg.hangup_cause is None:
-                leg.hangup_cause, leg.hangup_cause_text = fact.cause, fact.cause_text
-            if not leg.channels and channel.is_local:
-                self._adopt_local_far_side(leg, channel)
-            if not leg.channels and leg.parked_on is None:
-                disposition = Disposition.ANSWERED if leg.connected else self.unanswered(leg)
-                events += self.finish(
-                    leg, disposition, leg.hangup_cause, leg.hangup_cause_text, hold_back=True
-                )
-        for parked in self.parked.pop(channel.unique_id, []):
-            # The parked caller hung up (ParkedCallGiveUp): the held call is over.
-            parked.parked_on = None
-            events += self.finish(parked, Disposition.ANSWERED, fact.cause, fact.cause_text)
-        for pending in self.awaiting.pop(channel.unique_id, []):
-            self.release(pending)
-        call = channel.call
-        call.channels.discard(channel.unique_id)
-        if not call.channels and self.registry.calls.get(call.key) is call:
-            del self.registry.calls[call.key]
-            self.registry.finished_calls += 1
-            for orphan in list(call.legs):
-                if not orphan.channels and orphan.parked_on is None:
-                    disposition = Disposition.ANSWERED if orphan.connected else Disposition.FAILED
-                    events += self.finish(orphan, disposition)
-        if self.consults.live:
-            events += self.consults.after_hangup(channel)
-        return events
-
-    def _adopt_local_far_side(self, leg: Leg, local: Channel) -> None:
-        """Local optimisation: the device the Local pair reached takes over the leg."""
-        partner = self.registry.channels.get(local.partner) if local.partner else None
-        if partner is None:
-            return
-        for unique_id in partner.dialed:
-            far = self.registry.channels.get(unique_id)
-            if far is not None and far.leg is None and not far.is_local:
-                far.leg = leg
-                leg.channels.add(unique_id)
-
     def unanswered(self, leg: Leg) -> Disposition:
         cause = leg.hangup_cause
         if cause == _CAUSE_ANSWERED_ELSEWHERE:
@@ -331,16 +285,11 @@ class LegLifecycle:
         """The channel that rang this leg (its root) hung up already."""
         return leg.root_id is not None and leg.root_id not in self.registry.channels
 
-    def vanish(self, channels: list[Channel], disposition: Disposition | None) -> list[LineEvent]:
-        events: list[LineEvent] = []
+    @contextmanager
+    def forcing(self, disposition: Disposition | None) -> Iterator[None]:
+        """Within: every leg finishes ``disposition`` (channels given up for lost)."""
         self._forced = disposition
         try:
-            for channel in channels:
-                fact = ChannelHungUp(
-                    time=self.book.now, unique_id=channel.unique_id, channel=channel.name,
-                    cause=None, cause_text=None,
-                )  # fmt: skip
-                events += self.hung_up(fact)
+            yield
         finally:
             self._forced = None
-        return events

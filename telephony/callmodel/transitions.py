@@ -1,8 +1,10 @@
 """The AMI-to-call-event mapping as data (h11's EVENT_TRIGGERED_TRANSITIONS idea).
 
 ``docs/call-events.md`` shows this table (``test_wire_schema.py`` keeps the two equal). It
-documents the tracker; it does not drive it: the handlers in ``tracker.py``, ``lifecycle.py``,
-``handovers.py`` and ``consults.py`` implement these rows by hand.
+documents the tracker; it does not drive it: the per-topic handlers (``dialing.py``,
+``bridging.py``, ``holding.py``, ``transfers.py``, ``queues.py``, ``hangups.py``) with the
+lifecycle (``lifecycle.py``) and the consultations (``consults.py``) implement these rows by
+hand, dispatched by fact type in ``tracker.py``.
 """
 
 from __future__ import annotations

@@ -238,7 +238,11 @@ class Scenarios:
             return
         call.originate_failed = None
         operator.exten, operator.priority = request.exten, 2
-        pbx.caller_changed(operator, Party(OUTBOUND_CLI, request.shown_as.name))
+        if pbx.line_of_device(request.exten) is None:
+            # The dialplan's outside route sets the trunk's CLI (a_click_to_call:
+            # Set(CALLERID(num)=...)); a colleague's extension (_1XX) dials with the caller
+            # ID the Originate gave, as Asterisk does.
+            pbx.caller_changed(operator, Party(OUTBOUND_CLI, request.shown_as.name))
         response = shapes.originate_response(request, operator, 4)
         pbx.send([response])
         operator.priority = 3

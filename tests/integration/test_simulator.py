@@ -32,6 +32,7 @@ from telephony.ami import (
 )
 from telephony.callmodel import CallRecord, CallTracker, DialectReader, LineEvent
 from telephony.simulator import CUSTOMERS, Call, Channel, Kind, Party, Simulator
+from telephony.simulator.pbx import OUTBOUND_CLI
 from telephony.simulator.scenarios import Plan
 from tests.support.replay import FIXTURES
 
@@ -283,6 +284,47 @@ async def test_originate_rings_the_operator_then_calls_the_customer(dialect: str
     ring = panel.wire("101", "RingStarted")
     assert (ring["direction"], ring["callee_number"]) == ("outgoing", "+15559870001")
     assert panel.disposition("101") == "answered"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_originate_to_a_colleague_is_internal_on_both_lines_naming_the_phones(
+    dialect: str,
+) -> None:
+    device = "PJSIP/101" if dialect == "22" else "SIP/101"
+    async with connected(dialect) as (simulator, client, panel):
+        await client.send_action(originate(device, "102"))
+        await panel.wait_records(2)
+        assert simulator.live_channels() == []
+    # The colleague's phone is dialled with the Originate's caller ID, never the trunk's CLI.
+    dialled = [
+        e
+        for e in panel.ami
+        if e.name in ("Newchannel", "NewCallerid", "NewConnectedLine", "Newstate")
+        and (e.get("Channel") or "").startswith(("PJSIP/102", "SIP/102"))
+    ]
+    assert dialled and all(e.get("ConnectedLineNum") != OUTBOUND_CLI for e in dialled)
+    # 101's phone rings for the Originate first (outgoing, nobody known yet); once it dials
+    # the colleague its call is internal and names them.
+    assert panel.names("101") == [
+        "RingStarted",
+        "CallInfoChanged",
+        "CommutationStarted",
+        "RingFinished",
+    ]
+    assert panel.names("102") == ["RingStarted", "CommutationStarted", "RingFinished"]
+    for line, other in (("101", "102"), ("102", "101")):
+        talk = panel.wire(line, "CommutationStarted")
+        assert (talk["direction"], panel.wire(line, "RingFinished")["direction"]) == (
+            "internal",
+            "internal",
+        )
+        assert other in (talk["caller_number"], talk["callee_number"])
+        assert panel.disposition(line) == "answered"
+    assert panel.wire("102", "RingStarted")["direction"] == "internal"
+    assert panel.wire("102", "RingStarted")["caller_name"] == simulator.pbx.operator_name("101")
+    assert panel.wire("101", "CommutationStarted")["callee_name"] == (
+        simulator.pbx.operator_name("102")
+    )
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

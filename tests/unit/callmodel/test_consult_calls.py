@@ -264,6 +264,11 @@ def test_phones_own_attended_transfer_refer_with_replaces() -> None:
         at=1010.0,
     )
     assert run.tracker.line_state("101", 0).features & Feature.CAN_COMPLETE_TRANSFER
+    # The second call's RingStarted already knows it is the held call's consultation.
+    ring = calls_of(run, "101")["o2"][0]
+    assert ring.name == "RingStarted"
+    assert ring.features & Feature.CAN_COMPLETE_TRANSFER
+    assert not ring.features & Feature.CAN_MAKE_CONSULT_CALL
     run.feed(
         event(
             "AttendedTransfer",

@@ -224,6 +224,55 @@ def test_click_to_call_to_a_colleague_is_internal_on_both_lines_until_hang_up() 
     assert run.of("101")[-1].direction == "internal"
 
 
+def test_click_to_call_to_a_colleague_names_the_two_phones_not_the_originate_caller_id() -> None:
+    # As a_click_to_call shows Asterisk 22 doing it: the Originate's CallerID ("102" <102>, what
+    # the panel sends) becomes 101's caller and connected line (NewCallerid, NewConnectedLine);
+    # the dialplan's Dial(PJSIP/102) gives 102's channel 101's connected line as its caller
+    # and 101's caller as its connected line. Neither phone's card names "102 calling 102".
+    def c2c(name: str, uid: str, state: str, num: str, **extra: str) -> dict[str, str]:
+        return channel(name, uid, "o1", state, num, **extra)
+
+    run = Run()
+    run.feed(
+        event("Newchannel", **c2c("PJSIP/101-0001", "o1", "Down", "101", cid_name="Alice")),
+        event("NewCallerid", **c2c("PJSIP/101-0001", "o1", "Down", "102", cid_name="102")),
+        event("NewConnectedLine", **c2c("PJSIP/101-0001", "o1", "Down", "102", connected="102")),
+        event("DialBegin", DestUniqueid="o1", DestChannel="PJSIP/101-0001", DialString="101"),
+        event("Newstate", **c2c("PJSIP/101-0001", "o1", "Ringing", "102", connected="102")),
+        event("Newstate", **c2c("PJSIP/101-0001", "o1", "Up", "102", connected="102")),
+        event("DialEnd", DestUniqueid="o1", DestChannel="PJSIP/101-0001", DialStatus="ANSWER"),
+        event("OriginateResponse", Response="Success", Channel="PJSIP/101-0001", Uniqueid="o1"),
+        event("Newchannel", **c2c("PJSIP/102-0002", "p2", "Down", "<unknown>")),
+        event("NewCallerid", **c2c("PJSIP/102-0002", "p2", "Down", "102", connected="102")),
+        event("DialBegin", Uniqueid="o1", DestUniqueid="p2", DestChannel="PJSIP/102-0002"),
+        event("Newstate", **c2c("PJSIP/102-0002", "p2", "Ringing", "102", connected="102")),
+        at=1000.0,
+    )
+    (ringing,) = [e for e in run.of("102") if e.name == "RingStarted"]
+    assert (ringing.direction, ringing.caller_number, ringing.caller_name) == (
+        "internal",
+        "101",
+        "Alice",
+    )
+    run.feed(
+        event("Newstate", **c2c("PJSIP/102-0002", "p2", "Up", "102", connected="102")),
+        event("DialEnd", Uniqueid="o1", DestUniqueid="p2", DialStatus="ANSWER"),
+        event("BridgeEnter", BridgeUniqueid="b1", BridgeType="basic", Uniqueid="p2"),
+        event("BridgeEnter", BridgeUniqueid="b1", BridgeType="basic", Uniqueid="o1"),
+        event("Hangup", Uniqueid="p2", Channel="PJSIP/102-0002", Cause="16"),
+        event("Hangup", Uniqueid="o1", Channel="PJSIP/101-0001", Cause="16"),
+        at=1010.0,
+    )
+    records = {record.line: record for record in run.finish()}
+    assert {line: (r.direction, r.disposition) for line, r in records.items()} == {
+        "101": ("internal", Disposition.ANSWERED),
+        "102": ("internal", Disposition.ANSWERED),
+    }
+    assert (records["101"].caller_number, records["101"].callee_number) == ("101", "102")
+    assert (records["102"].caller_number, records["102"].caller_name) == ("101", "Alice")
+    assert records["102"].callee_number == "102"
+
+
 def test_asterisk_11_music_on_hold_without_hold_event_is_the_operators_hold() -> None:
     run = Run()
     run.feed(
