@@ -91,7 +91,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             return
         self.audience = audience
         for oldest in gate.register(audience.user_id, self):
-            await oldest.close(code=admission.CLOSE_REPLACED)
+            await oldest.replaced()
         # Join before reading the snapshot: an event in between arrives after the hello,
         # and the client drops it by its sequence number, instead of it being lost.
         for group in audience.groups() + revocation.socket_groups(
@@ -105,6 +105,11 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))
         await self.send_json(await admission.off_loop(queries.hello, audience, since, limit))
         self.counted = metrics.hello_sent()
+
+    async def replaced(self) -> None:
+        """The user opened one socket too many (a panel or a TMS connection); this was the
+        oldest (``admission.Admitted``)."""
+        await self.close(code=admission.CLOSE_REPLACED)
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """Logout, password change, deactivation or a changed line (``revocation``): leave
