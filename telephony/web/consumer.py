@@ -25,7 +25,7 @@ from django.conf import settings
 from .. import metrics
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import admission, auth, dispatch, dnd, queries, revocation
+from . import admission, auth, dispatch, dnd, lastseq, queries, revocation
 from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
@@ -166,6 +166,10 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             return
         if not self.bucket.take(time.monotonic()):
             await self._rate_limited(request.client_id)
+            return
+        if request.name == "QueryLastSeq":  # the audit: from a per-connector read
+            last_seq = await lastseq.cache().for_audience(self.audience)
+            await self._reply(request.client_id, ok=True, last_seq=last_seq)
             return
         if request.verb is None:  # QueryActiveCallSnapshot: answered here, from the database
             snapshot = await _snapshot(self.audience)
