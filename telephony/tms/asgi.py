@@ -19,6 +19,9 @@ django_asgi_app = get_asgi_application()
 from django.urls import re_path  # noqa: E402 - after the app registry is ready
 
 from telephony.tms.consumer import TmsConsumer  # noqa: E402 - needs the app registry
+from telephony.web.sendbuffer import install as bound_send_buffers  # noqa: E402
+
+bound_send_buffers()  # as on the main port: a provider that stops reading is closed with 4408
 
 application = ProtocolTypeRouter(
     {

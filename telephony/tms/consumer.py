@@ -4,6 +4,9 @@ The wire is ``mapping``'s; who may open which line is ``access``'s. Commands tak
 panel's path: ``mapping.panel_request`` builds the panel's request, ``web.dispatch.route``
 checks ownership and numbers, and the worker gets the same ``command.run``. Events are the
 ``call.events`` the worker publishes to the line's group, mapped one by one, in order.
+Admission is our panel's (``web.admission``): the opened line counts against its operator's
+socket cap, ``OpenConnection`` and snapshots read the database on the hello pool with load
+shedding, and the send buffer is bounded (docs/tms-compatibility.md, "Limits").
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.conf import settings
 from ..commands import CommandRejected
 from ..groups import line_group, status_group, worker_group
 from ..models import ConnectorStatus
-from ..web import dispatch
+from ..web import admission, dispatch
 from ..web.protocol import TokenBucket
 from . import access, mapping
 from .mapping import ErrorType, EventType, TmsCommand, TmsError
@@ -30,7 +33,6 @@ from .mapping import ErrorType, EventType, TmsCommand, TmsError
 logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
-_open_line = database_sync_to_async(access.open_line)
 _line_calls = database_sync_to_async(access.line_calls)
 _still_allowed = database_sync_to_async(access.still_allowed)
 _route = database_sync_to_async(dispatch.route)
@@ -51,7 +53,11 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         self.library_uid: str | None = None
         self.connection_uid: str | None = None
         self.line: access.TmsLine | None = None
+        self.admitted: int | None = None  # the operator whose socket cap this counts against
         self.seen_seq = 0  # events up to it are in the snapshot the client has
+        # Read with OpenConnection, in its turn on the hello pool: CtiModel's first
+        # QueryActiveCallSnapshot is answered from it unless a call event was relayed since.
+        self.first_snapshot: list[dict[str, Any]] | None = None
         self.live: set[str] = set()  # call ids the client holds for the line
         self.redirected: dict[str, str] = {}  # call id -> where a transfer took it
         self.agent_state = "Active"
@@ -68,6 +74,7 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        self._unadmit()
         for task in list(self.tasks):
             task.cancel()
         self.tasks.clear()
@@ -95,6 +102,13 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
                 text_data, max_bytes=int(_setting("CTI_MAX_MESSAGE_BYTES", 4096))
             )
             await self._handle(command)
+        except admission.Busy:
+            # Shed like our panel's 4503. CtiModel ignores close codes: the close alone
+            # makes it come back, after its own growing delay (5 s, 15 s, 25 s...); the
+            # ERROR (type 0: logged, no second reconnect timer) says why.
+            busy = TmsError(ErrorType.GENERAL, "try-later", "the server is busy; retrying")
+            await self._send_error(busy, _source(text_data))
+            await self.close(code=admission.CLOSE_TRY_LATER)
         except TmsError as error:
             await self._send_error(error, _source(text_data))
             if error.error_type in {ErrorType.AUTHENTICATION, ErrorType.OPEN_CONNECTION}:
@@ -121,6 +135,8 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
             raise TmsError(ErrorType.COMMAND_NOT_IMPLEMENTED, "unknown-command", f"no {name}")
         elif self.line is None:
             raise TmsError(ErrorType.COMMAND, "invalid-state", "OpenConnection first")
+        elif name == "QueryActiveCallSnapshot" and self.first_snapshot is not None:
+            await self._snapshot()  # CtiModel's first, right after OpenConnection checked all
         elif not await _still_allowed(self.line):
             raise TmsError(ErrorType.AUTHENTICATION, "forbidden", "this line is no longer open")
         elif name == "CloseConnection":
@@ -157,19 +173,48 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         await self._send_event(EventType.LIBRARY_INITIALIZED, self.library_uid)
 
     async def _open_connection(self, command: TmsCommand) -> None:
+        """Our panel's hello, for a line: one turn on the hello pool (``Busy`` sheds it)
+        reads the line and its live calls; the line counts against its operator's cap."""
         params = mapping.parse_open(command.parameters)
-        line = await _open_line(params, _origin(self.scope))
-        if self.line is not None:
-            await self._leave()
-        self.line = line
-        self.connection_uid = str(uuid.uuid4())
-        self.seen_seq = 0
-        self.live.clear()
-        self.redirected.clear()
-        for group in (line_group(line.connector_id, line.line), status_group(line.connector_id)):
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups.append(group)
+        gate = admission.gate()
+        async with gate.turn():
+            line = await admission.off_loop(access.open_line, params, _origin(self.scope))
+            if self.line is not None:
+                await self._leave()
+            self.line = line
+            self.connection_uid = str(uuid.uuid4())
+            self.redirected.clear()
+            try:
+                # Join before reading the calls, as the panel does: an event in between is
+                # relayed after this (one message at a time), dropped by its seq if it is in.
+                for group in (
+                    line_group(line.connector_id, line.line),
+                    status_group(line.connector_id),
+                ):
+                    await self.channel_layer.group_add(group, self.channel_name)
+                    self.groups.append(group)
+                wires, newest = await admission.off_loop(access.line_calls, line)
+            except BaseException:
+                await self._leave()
+                self.line = self.connection_uid = None
+                raise
+        self.first_snapshot = wires
+        self.seen_seq = newest
+        self.live = {str(wire["call_id"]) for wire in wires}
+        self.admitted = line.audience.user_id
+        for oldest in gate.register(line.audience.user_id, self):
+            await oldest.replaced()
         await self._send_event(EventType.CONNECTION_CREATED, "")
+
+    async def replaced(self) -> None:
+        """The operator opened one socket too many (``admission.Admitted``) and this was
+        the oldest: DISCONNECTED without a reconnect, as after CloseConnection. The socket
+        stays open, because CtiModel reconnects on any close, and coming back would replace
+        the next oldest, and so on."""
+        await self._leave()
+        await self._send_event(EventType.DISCONNECTED, "Replaced", {"ignoreTryReconnection": True})
+        self.line = None
+        self.connection_uid = None
 
     async def _close_connection(self) -> None:
         await self._leave()
@@ -180,17 +225,43 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         self.connection_uid = None
 
     async def _leave(self) -> None:
-        for group in self.groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        """Leave the line's groups and its operator's socket count."""
+        self._unadmit()
+        self.first_snapshot = None
+        groups = [str(group) for group in self.groups]
         self.groups.clear()
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def _snapshot(self) -> None:
-        assert self.line is not None  # noqa: S101 - checked by the caller
-        wires, newest = await _line_calls(self.line)
-        self.seen_seq = max(self.seen_seq, newest)
+    def _unadmit(self) -> None:
+        if self.admitted is not None:
+            admission.gate().unregister(self.admitted, self)
+            self.admitted = None
+
+    async def _snapshot(self, *, shed: bool = True) -> list[dict[str, Any]]:
+        """ACTIVE_CALL_SNAPSHOT of the line; returns its calls. Read on the hello pool in a
+        turn (``shed``: a busy server answers ERROR ``try-later``), unless OpenConnection's
+        read is still the truth."""
+        line = self.line
+        assert line is not None  # noqa: S101 - checked by the caller
+        wires = self.first_snapshot
+        self.first_snapshot = None
+        if wires is None:
+            wires, newest = await self._read_calls(line, shed=shed)
+            self.seen_seq = max(self.seen_seq, newest)
         self.live = {str(wire["call_id"]) for wire in wires}
-        content = mapping.snapshot_content(wires, self.line.line)
+        content = mapping.snapshot_content(wires, line.line)
         await self._send_event(EventType.ACTIVE_CALL_SNAPSHOT, content)
+        return wires
+
+    async def _read_calls(
+        self, line: access.TmsLine, *, shed: bool
+    ) -> tuple[list[dict[str, Any]], int]:
+        try:
+            async with admission.gate().turn(shed=shed):
+                return await admission.off_loop(access.line_calls, line)
+        except admission.Busy:
+            raise TmsError(ErrorType.COMMAND, "try-later", "the server is busy") from None
 
     # -- commands through our own path -----------------------------------------------------
 
@@ -287,6 +358,7 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
                 if int(wire.get("seq") or 0) <= self.seen_seq:
                     continue
                 self.seen_seq = int(wire.get("seq") or 0)
+                self.first_snapshot = None  # the client now knows more than that read
             call_id = wire.get("call_id")
             if call_id and wire.get("event") != "RingFinished":
                 self.live.add(str(call_id))
@@ -313,8 +385,9 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         if self.line is None:
             return
         if message.get("status", {}).get("connected"):
-            await self._snapshot()
-            wires, _ = await _line_calls(self.line)
+            # Every TMS socket of the connector asks at once: they queue for the hello
+            # pool's turns rather than being shed (the server, not the client, asked).
+            wires = await self._snapshot(shed=False)
             content = {"callFeaturesSet": mapping.line_features(wires)}
         else:
             content = {"callFeaturesSet": 0}

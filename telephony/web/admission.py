@@ -1,5 +1,5 @@
-"""Admission of panel sockets: where their database work runs, how many may wait for it, and
-how many sockets one user may hold.
+"""Admission of panel and TMS sockets: where their database work runs, how many may wait for
+it, and how many sockets one user may hold (both kinds count against one cap).
 
 A connect storm (every panel reconnecting after a restart) must not queue behind channels'
 one database thread (``database_sync_to_async`` is thread-sensitive: every call of a process
@@ -36,7 +36,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -92,6 +92,14 @@ def _in_pool(func: Callable[..., _Result], args: tuple[Any, ...]) -> _Result:
         close_old_connections()
 
 
+class Admitted(Protocol):
+    """A socket the gate counts: told to step aside when its user opened one too many."""
+
+    async def replaced(self) -> None:
+        """Over the cap and the oldest: the panel closes with ``CLOSE_REPLACED``; a TMS
+        socket says DISCONNECTED without reconnecting (docs/tms-compatibility.md)."""
+
+
 class Busy(Exception):
     """Too many sockets wait for their hello: refuse this one with ``CLOSE_TRY_LATER``."""
 
@@ -103,13 +111,15 @@ class Gate:
     def __init__(self, slots: int) -> None:
         self.slots = asyncio.Semaphore(slots)
         self.waiting = 0
-        self.sockets: dict[int, OrderedDict[Any, None]] = {}
+        self.sockets: dict[int, OrderedDict[Admitted, None]] = {}
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, *, shed: bool = True) -> AsyncIterator[None]:
         """Wait for one of the opening slots; raises ``Busy`` at once when too many wait
-        already. Run the queries inside with ``off_loop``."""
-        if self.waiting >= setting("CTI_MAX_WAITING_HELLOS", 2000):
+        already (unless ``shed`` is false: work the server itself started, such as every
+        TMS socket's snapshot when the PBX link is back, queues instead). Run the queries
+        inside with ``off_loop``."""
+        if shed and self.waiting >= setting("CTI_MAX_WAITING_HELLOS", 2000):
             raise Busy
         self.waiting += 1
         try:
@@ -121,7 +131,7 @@ class Gate:
         finally:
             self.slots.release()
 
-    def register(self, user_id: int, socket: Any) -> list[Any]:
+    def register(self, user_id: int, socket: Admitted) -> list[Admitted]:
         """Count ``socket`` as the user's newest; returns the oldest ones over the cap."""
         own = self.sockets.setdefault(user_id, OrderedDict())
         own[socket] = None
@@ -132,7 +142,7 @@ class Gate:
             evicted.append(oldest)
         return evicted
 
-    def unregister(self, user_id: int, socket: Any) -> None:
+    def unregister(self, user_id: int, socket: Admitted) -> None:
         own = self.sockets.get(user_id)
         if own is not None:
             own.pop(socket, None)

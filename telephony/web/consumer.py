@@ -25,7 +25,7 @@ from django.conf import settings
 from .. import metrics
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import admission, auth, dispatch, dnd, queries, revocation
+from . import admission, auth, dispatch, dnd, lastseq, queries, revocation
 from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             return
         self.audience = audience
         for oldest in gate.register(audience.user_id, self):
-            await oldest.close(code=admission.CLOSE_REPLACED)
+            await oldest.replaced()
         # Join before reading the snapshot: an event in between arrives after the hello,
         # and the client drops it by its sequence number, instead of it being lost.
         for group in audience.groups() + revocation.socket_groups(
@@ -99,12 +99,17 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         ):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
-        if not await admission.off_loop(revocation.still_logged_in, self.scope, user.pk):
+        if not await revocation.still_logged_in(self.scope, user.pk):
             await self.close(code=CLOSE_UNAUTHENTICATED)  # logged out meanwhile
             return
         limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))
         await self.send_json(await admission.off_loop(queries.hello, audience, since, limit))
         self.counted = metrics.hello_sent()
+
+    async def replaced(self) -> None:
+        """The user opened one socket too many (a panel or a TMS connection); this was the
+        oldest (``admission.Admitted``)."""
+        await self.close(code=admission.CLOSE_REPLACED)
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """Logout, password change, deactivation or a changed line (``revocation``): leave
@@ -161,6 +166,10 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             return
         if not self.bucket.take(time.monotonic()):
             await self._rate_limited(request.client_id)
+            return
+        if request.name == "QueryLastSeq":  # the audit: from a per-connector read
+            last_seq = await lastseq.cache().for_audience(self.audience)
+            await self._reply(request.client_id, ok=True, last_seq=last_seq)
             return
         if request.verb is None:  # QueryActiveCallSnapshot: answered here, from the database
             snapshot = await _snapshot(self.audience)

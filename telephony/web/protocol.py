@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str | None, frozenset[str]]] = {
     "SetDnd": ("set_dnd", frozenset({"enabled", "line", "connector"})),
     "SendDtmf": ("send_dtmf", frozenset({"callId", "digits"})),
     "QueryActiveCallSnapshot": (None, frozenset()),
+    "QueryLastSeq": (None, frozenset()),  # the audit's light question (``lastseq``)
     # A supervisor's phone listens in on an operator's call (the target is their own line).
     "ListenCall": ("listen", frozenset({"callId"})),
     "WhisperCall": ("whisper", frozenset({"callId"})),

@@ -234,3 +234,19 @@ def missed_events(
             return "snapshot", []
         missed.extend(payload for _, payload in rows)
     return "events", missed
+
+
+def connector_last_sequences(connector_id: int) -> dict[str, int]:
+    """``{"101": 57}``: the newest stored sequence number of every extension of a connector
+    (one query; ``lastseq`` shares it between every socket of the process)."""
+    newest = (
+        CallEvent.objects.filter(connector_id=connector_id, line=OuterRef("number"))
+        .order_by("-seq")
+        .values("seq")[:1]
+    )
+    rows = (
+        Extension.objects.filter(connector_id=connector_id)
+        .annotate(top=Subquery(newest))
+        .values_list("number", "top")
+    )
+    return {number: int(top or 0) for number, top in rows}

@@ -28,6 +28,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 
 from ..groups import session_group, user_group
 from ..models import Extension
+from . import admission
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +54,19 @@ def socket_groups(user_id: int, session: Any) -> list[str]:
     return groups
 
 
-def still_logged_in(scope: dict[str, Any], user_id: int) -> bool:
+async def still_logged_in(scope: dict[str, Any], user_id: int) -> bool:
     """Is the socket's session, read afresh, still this user's? Asked once its groups are
     joined: a logout or password change between the handshake's authentication and the join
-    sent its ``session.revoked`` to no one, and must not leave the socket open.
-
-    Synchronous ORM work: the consumer runs it on the hello pool (``admission.off_loop``),
-    never on channels' one shared database thread."""
+    sent its ``session.revoked`` to no one, and must not leave the socket open."""
     key = getattr(scope.get("session"), "session_key", None)
     if not key:
         return False
+    # On the hello pool, as the rest of the opening (admission): channels' ``get_user``
+    # would queue behind every command on the shared database thread.
+    return await admission.off_loop(_is_session_of, key, user_id)
+
+
+def _is_session_of(key: str, user_id: int) -> bool:
     fresh = importlib.import_module(settings.SESSION_ENGINE).SessionStore(key)
     user = get_user.func({"session": fresh})
     return bool(user.is_authenticated and user.pk == user_id)

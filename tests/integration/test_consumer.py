@@ -604,3 +604,44 @@ async def test_dnd_becomes_the_lines_server_state_only_when_the_pbx_accepts(
     socket, hello = await connected(world, "alice")
     assert hello["lines"][0]["dnd"] is True  # a reload, a new tab: the server remembers
     await socket.disconnect()
+
+
+async def test_the_audit_reads_last_seq_once_per_connector_and_sees_a_lost_final_event(
+    world: World, layer: Any
+) -> None:
+    """``QueryLastSeq`` (the panel's audit every 30 s) answers from one read per connector
+    shared by every socket, so 10,000 panels cost no 333 snapshots a second; an event that
+    was stored but never relayed (the lost RingFinished) shows in the next read, which the
+    panel's audit compares with (static/telephony/js/sequence.js)."""
+    alice, _ = await connected(world, "alice")
+    bob, _ = await connected(world, "bob")
+    carol, _ = await connected(world, "carol", "?supervise=1")
+    with override_settings(CTI_LAST_SEQ_MAX_AGE=3600):
+        first = await command(alice, id="a1", command="QueryLastSeq")
+        assert first == {
+            "type": "result",
+            "id": "a1",
+            "ok": True,
+            "last_seq": {f"{world.cid}:101": 0},
+        }
+        record = await sync_to_async(live_call)(world, call_id="lost", line="101")
+        await sync_to_async(CallEvent.objects.create)(
+            record=record, connector=world.connector, line="101", seq=1, name="RingFinished",
+            occurred_at=CALL_START, dedupe_key="RingFinished", payload={},
+        )  # fmt: skip
+        # Stored but never published: no socket's read of this hour sees it...
+        for socket, who in ((alice, "a2"), (bob, "b1")):
+            reply = await command(socket, id=who, command="QueryLastSeq")
+            assert set(reply["last_seq"].values()) == {0}
+        assert (await command(bob, id="b2", command="QueryLastSeq"))["last_seq"] == {
+            f"{world.cid}:102": 0
+        }
+    # ...and once the read is older than CTI_LAST_SEQ_MAX_AGE, every socket's audit does.
+    with override_settings(CTI_LAST_SEQ_MAX_AGE=0):
+        reply = await command(alice, id="a3", command="QueryLastSeq")
+        assert reply["last_seq"] == {f"{world.cid}:101": 1}
+        supervising = await command(carol, id="c1", command="QueryLastSeq")
+        assert supervising["last_seq"] == {f"{world.cid}:101": 1, f"{world.cid}:102": 0}
+        assert "snapshot" not in supervising
+    for socket in (alice, bob, carol):
+        await socket.disconnect()

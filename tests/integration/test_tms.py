@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,9 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from telephony.callmodel.events import (
     AbonentBusy,
@@ -76,9 +81,14 @@ def _make_world(port: int, *, enabled: bool = True) -> World:
 
 
 @contextlib.asynccontextmanager
-async def tms_daphne() -> AsyncIterator[DaphneServer]:
-    """The TMS endpoint on its own daphne, as deployed on port 2013 (here a free port)."""
-    env = {**await sync_to_async(shared_database_env)(), "REDIS_URL": TEST_REDIS_URL}
+async def tms_daphne(**settings: str) -> AsyncIterator[DaphneServer]:
+    """The TMS endpoint on its own daphne, as deployed on port 2013 (here a free port);
+    ``settings`` become its environment (``CTI_MAX_SOCKETS_PER_USER="2"``...)."""
+    env = {
+        **await sync_to_async(shared_database_env)(),
+        "REDIS_URL": TEST_REDIS_URL,
+        **settings,
+    }
     server = await asyncio.to_thread(
         start_daphne, env, application="telephony.tms.asgi:application"
     )
@@ -518,3 +528,132 @@ async def test_pbx_link_changes_and_the_rate_limit_reach_the_provider(redis_laye
     answered = [e for e in alice.events[mark:] if e.type == 12]
     assert 1 <= len(answered) < 80
     assert alice.violations == []
+
+
+# -- admission: the same limits as our panel's socket (telephony/web/admission.py) ----------
+
+
+def _ringing(connector_id: int, seq: int, caller: str = "+15551230001") -> dict[str, Any]:
+    return RingStarted(
+        seq=seq, connector=str(connector_id), line="101", time=1.0, call_id=f"r-{seq}",
+        direction=Direction.INCOMING, caller_number=caller, caller_name=None,
+        callee_number="101", callee_name=None, queue=None, state=CallState.RINGING,
+        features=Feature.CAN_DROP,
+    ).to_wire()  # fmt: skip
+
+
+async def test_over_the_cap_the_oldest_connection_is_disconnected_without_a_reconnect(
+    redis_layer: Any,
+) -> None:
+    """alice's third TMS connection with a cap of 2: her first gets DISCONNECTED with
+    ``ignoreTryReconnection`` (CtiModel stays down instead of coming back and replacing the
+    next one), leaves the line's group, and stays open; the other two keep their events."""
+    world = await sync_to_async(_make_world)(5038)
+    cid = world.connector.pk
+    async with (
+        tms_daphne(CTI_MAX_SOCKETS_PER_USER="2") as server,
+        provider(server) as first,
+        provider(server) as second,
+        provider(server) as third,
+    ):
+        await first.handshake("101", ALICE_KEY)
+        await second.handshake("101", ALICE_KEY)
+        assert 14 not in first.types()
+        await third.handshake("101", ALICE_KEY)
+        gone = await first.wait_event(lambda e: e.type == 14)
+        assert gone.content == "Replaced"
+        assert gone.raw["privateData"] == {"ignoreTryReconnection": True}
+        group = line_group(cid, "101")
+        await redis_layer.group_send(group, {"type": "call.events", "events": [_ringing(cid, 1)]})
+        for client in (second, third):
+            assert (await client.wait_event(lambda e: e.type == 5)).content["id"] == "r-1"
+        # A last event after the first one: what first would get comes before it, if at all.
+        await redis_layer.group_send(group, {"type": "call.events", "events": [_ringing(cid, 2)]})
+        await third.wait_event(lambda e: e.type == 5 and e.content["id"] == "r-2")
+        assert 5 not in first.types() and 14 not in second.types() + third.types()
+        assert not first.closed  # a close would make CtiModel reconnect
+        # Its commands are refused now, as after CloseConnection.
+        await first.command("QueryLineState")
+        refused = await first.wait_event(lambda e: e.type == 3)
+        assert refused.content["internalErrorCode"] == "invalid-state"
+    for client in (first, second, third):
+        assert client.violations == []
+
+
+async def test_a_flood_of_openings_is_shed_and_the_shed_come_back() -> None:
+    """Forty providers open alice's line at once on a server with one opening slot and one
+    waiting place: those over it get ERROR ``try-later`` (type 0: no second reconnect
+    timer) and close code 4503, never CONNECTION_CREATED; the rest open; the shed ones
+    then come back with their old ids, as CtiModel's timer would."""
+    await sync_to_async(_make_world)(5038)
+    settings = {
+        "CTI_HELLO_CONCURRENCY": "1",
+        "CTI_MAX_WAITING_HELLOS": "1",
+        "CTI_MAX_SOCKETS_PER_USER": "0",
+    }
+    async with tms_daphne(**settings) as server, contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(provider(server)) for _ in range(40)]
+        await asyncio.gather(*(c.handshake("101", ALICE_KEY, wait=False) for c in clients))
+        opened = [c for c in clients if c.types()[-1] == 2]
+        shed = [c for c in clients if c.types()[-1] == 3]
+        assert len(opened) + len(shed) == 40
+        assert opened and shed
+        for client in shed:
+            error = client.events[-1].content
+            assert (error["errorType"], error["internalErrorCode"]) == (0, "try-later")
+            assert error["source"] == "OpenConnection"
+            await client.wait_closed()
+            assert client.socket.close_code == 4503
+        for client in opened:
+            assert not client.closed
+        for old in shed[:3]:
+            async with provider(server) as again:
+                again.library_uid = old.library_uid
+                await again.handshake("101", ALICE_KEY)
+                assert again.types() == [1, 2, 10]
+                assert again.violations == []
+    for client in clients:
+        assert client.violations == []
+
+
+async def test_a_provider_that_stops_reading_is_dropped_and_others_miss_nothing(
+    redis_layer: Any,
+) -> None:
+    """A provider whose browser stopped reading: closed (4408) once 256 KiB wait for it,
+    while a reading provider on the same line gets every event in order."""
+    world = await sync_to_async(_make_world)(5038)
+    cid = world.connector.pk
+    group = line_group(cid, "101")
+    async with tms_daphne(CTI_MAX_SEND_BUFFER_BYTES=str(256 * 1024)) as server:
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(raw, ("127.0.0.1", server.port))
+        # max_queue=1: the client library stops reading TCP once one message waits.
+        async with (
+            ws_connect(server.ws_url("/"), sock=raw, max_queue=1, origin=Origin(ORIGIN)) as ws,
+            provider(server) as reader,
+        ):
+            slow = TmsClient(ws)
+            slow.reader = asyncio.create_task(slow._read())
+            await slow.handshake("101", ALICE_KEY)
+            await reader.handshake("101", ALICE_KEY)
+            slow.reader.cancel()  # the tab froze
+            seq = 0
+            deadline = time.monotonic() + 60
+            while "does not read" not in server.log():
+                assert time.monotonic() < deadline, server.log()
+                batch = [_ringing(cid, seq + n, caller="5" * 4000) for n in range(1, 51)]
+                seq += len(batch)
+                await redis_layer.group_send(group, {"type": "call.events", "events": batch})
+                await asyncio.sleep(0.02)
+            assert "with 4408" in server.log()
+            await reader.wait_for_count(lambda e: e.type == 5, seq, timeout=60)
+            rung = [e.content["id"] for e in reader.events if e.type == 5]
+            assert rung == [f"r-{n}" for n in range(1, seq + 1)]
+            # The slow one's connection ends (its close frame may sit behind unread bytes).
+            with pytest.raises(ConnectionClosed):
+                async with asyncio.timeout(30):
+                    while True:
+                        await ws.recv()
+        assert reader.violations == []

@@ -252,6 +252,16 @@ class TmsClient:
             raise AssertionError(f"socket closed ({failure!r}); events {self.types()}")
         return event
 
+    async def wait_for_count(self, predicate: Any, count: int, *, timeout: float = 10.0) -> None:
+        """Until ``count`` events match (or the socket closed: AssertionError)."""
+
+        def matched() -> int:
+            return sum(1 for e in self.events if predicate(e))
+
+        async with asyncio.timeout(timeout), self.changed:
+            await self.changed.wait_for(lambda: matched() >= count or self.closed)
+        assert matched() >= count, f"{matched()} of {count}; socket closed"
+
     async def wait_closed(self, timeout: float = 10.0) -> None:
         async with asyncio.timeout(timeout), self.changed:
             await self.changed.wait_for(lambda: self.closed)

@@ -58,7 +58,7 @@ export class LineSequences {
       .join(",");
   }
 
-  /** Compare with the server's `last_seq` (a QueryActiveCallSnapshot answer). Returns the
+  /** Compare with the server's `last_seq` (a QueryLastSeq answer). Returns the
    * lines that are behind what the server had stored at the *previous* audit: those events
    * had a whole audit interval to arrive and did not, so they were lost. (Comparing with the
    * current answer would also catch events still on their way.) */

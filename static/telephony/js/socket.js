@@ -128,10 +128,12 @@ export class CtiSocket extends EventTarget {
     this.connect();
   }
 
-  /** Compare with the server's stored numbers: catches a loss no later event reveals. */
+  /** Compare with the server's stored numbers: catches a loss no later event reveals.
+   * QueryLastSeq, not the snapshot: the server answers it from one read per PBX shared by
+   * every socket (telephony/web/lastseq.py). */
   async audit() {
     if (!this.connected || this.resyncing || this.stopped) return;
-    const result = await this.command("QueryActiveCallSnapshot");
+    const result = await this.command("QueryLastSeq");
     if (!result.ok || this.resyncing) return;
     if (this.sequences.audit(result.last_seq).length) this.resync("audit");
   }
