@@ -28,7 +28,7 @@ from ..callmodel.events import (
     LineEvent,
     RingFinished,
 )
-from ..callmodel.records import CallRecord as FinishedCall
+from ..callmodel.records import FinishedCall
 from ..callmodel.sequence import NOT_STORED, LineSequences
 from ..models import CallEvent, CallRecord, Contact, ContactPhone
 from ..parties import party_of

@@ -25,7 +25,7 @@ from ..ami import AmiClient, AmiError, Event, make_action
 from ..callmodel.events import LineEvent
 from ..callmodel.lines import LineMatcher
 from ..callmodel.model import CallModel
-from ..callmodel.records import CallRecord as FinishedCall
+from ..callmodel.records import FinishedCall
 from ..callmodel.tracker import CallTracker
 from ..config import ConnectorConfig
 from .commands import CommandRunner
