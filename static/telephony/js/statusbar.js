@@ -1,6 +1,7 @@
 // The status bar: each own line's state pill and do-not-disturb switch, the PBX pill, and
 // the button that asks for desktop notifications.
 import { _, errorText, STATES } from "./labels.js";
+import { lineState } from "./linestate.js";
 import { LinkStates } from "./links.js";
 import { config, socket, store } from "./session.js";
 import { announce, onPeerMessage } from "./tabs.js";
@@ -19,10 +20,10 @@ export function refreshLines() {
     const calls = store.list().filter(
       (call) => String(call.connector) === row.dataset.connector && call.line === row.dataset.line,
     );
-    let state = "idle";
-    if (calls.some((call) => call.state !== "ringing")) state = "busy";
-    else if (calls.length) state = "ringing";
-    else if ($(".dnd-toggle", row).checked) state = "dnd";
+    const state = lineState(
+      calls.map((call) => call.state),
+      $(".dnd-toggle", row).checked,
+    );
     const pill = $(".line-state", row);
     pill.dataset.state = state;
     pill.textContent = STATES[state];
