@@ -6,17 +6,39 @@ a frozen config so ``ami/`` and ``callmodel/`` never see the ORM.
 
 from __future__ import annotations
 
+import enum
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from .callmodel.events import CallState
+from .callmodel.events import Direction as CallDirection
+from .callmodel.events import Disposition as CallDisposition
 from .config import DEFAULT_DIAL_PATTERN
 from .phones import normalize_number
+
+StrOrPromise = str | Promise
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _choices(
+    name: str, values: type[E], labels: Mapping[E, StrOrPromise]
+) -> type[models.TextChoices]:
+    """Django choices for a call-model enum: its values, with a translated label each.
+
+    A value the call model gains without a label here fails at import, not in a form.
+    """
+    if set(labels) != set(values):
+        raise TypeError(f"{name}: labels for {sorted(labels)} but values {sorted(values)}")
+    members = [(member.name, (member.value, labels[member])) for member in values]
+    return cast(type[models.TextChoices], models.TextChoices(name, members))  # type: ignore[call-overload]
 
 
 def _validate_regex(value: str) -> None:
@@ -255,19 +277,29 @@ class ContactPhone(models.Model):
 class CallRecord(models.Model):
     """One call as one line saw it: the history row operators and supervisors search."""
 
-    class Direction(models.TextChoices):
-        INCOMING = "incoming", _("incoming")
-        OUTGOING = "outgoing", _("outgoing")
-        INTERNAL = "internal", _("internal")
-
-    class Disposition(models.TextChoices):
-        ANSWERED = "answered", _("answered")
-        MISSED = "missed", _("missed")
-        BUSY = "busy", _("busy")
-        FAILED = "failed", _("failed")
-        CANCELLED = "cancelled", _("cancelled")
-        TRANSFERRED = "transferred", _("transferred")
-        ANSWERED_ELSEWHERE = "answered-elsewhere", _("answered elsewhere")
+    # The values are the call model's enums; only the translated labels are said here.
+    Direction = _choices(
+        "Direction",
+        CallDirection,
+        {
+            CallDirection.INCOMING: _("incoming"),
+            CallDirection.OUTGOING: _("outgoing"),
+            CallDirection.INTERNAL: _("internal"),
+        },
+    )
+    Disposition = _choices(
+        "Disposition",
+        CallDisposition,
+        {
+            CallDisposition.ANSWERED: _("answered"),
+            CallDisposition.MISSED: _("missed"),
+            CallDisposition.BUSY: _("busy"),
+            CallDisposition.FAILED: _("failed"),
+            CallDisposition.CANCELLED: _("cancelled"),
+            CallDisposition.TRANSFERRED: _("transferred"),
+            CallDisposition.ANSWERED_ELSEWHERE: _("answered elsewhere"),
+        },
+    )
 
     connector = models.ForeignKey(
         Connector, on_delete=models.SET_NULL, null=True, related_name="calls"
@@ -276,7 +308,7 @@ class CallRecord(models.Model):
     # The extension number as text, so history survives extension changes.
     line = models.CharField(_("line"), max_length=32, db_index=True)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction)
-    state = models.CharField(max_length=12, default="ringing")
+    state = models.CharField(max_length=12, default=CallState.RINGING.value)
     caller_number = models.CharField(_("caller number"), max_length=64, blank=True)
     caller_name = models.CharField(_("caller name"), max_length=200, blank=True)
     callee_number = models.CharField(_("callee number"), max_length=64, blank=True)

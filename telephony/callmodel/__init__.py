@@ -27,7 +27,7 @@ from .events import (
 )
 from .lines import Device, LineMatcher, parse_channel, parse_dial_target
 from .model import CallModel, Output
-from .records import CallRecord
+from .records import FinishedCall
 from .replay import CaptureError, read_capture, read_capture_file, replay
 from .sequence import LineSequences
 from .tracker import CallTracker
@@ -39,7 +39,6 @@ __all__ = [
     "CallEvent",
     "CallInfoChanged",
     "CallModel",
-    "CallRecord",
     "CallState",
     "CallTracker",
     "CallTransferred",
@@ -52,6 +51,7 @@ __all__ = [
     "Disposition",
     "EndHoldAction",
     "Feature",
+    "FinishedCall",
     "HoldSide",
     "LineEvent",
     "LineMatcher",

@@ -24,7 +24,7 @@ from .events import (
     RingFinished,
 )
 from .facts import Party
-from .records import CallRecord
+from .records import FinishedCall
 from .state import Leg
 
 
@@ -35,7 +35,7 @@ class LegBook:
         self.connector = connector
         self.now: float | None = None
         self.live: dict[str, list[Leg]] = {}
-        self.records: list[CallRecord] = []
+        self.records: list[FinishedCall] = []
         self._remote_of = remote_of
 
     # -- emitting ------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class LegBook:
             leg.call.legs.remove(leg)
         return [event]
 
-    def record(self, leg: Leg) -> CallRecord:
+    def record(self, leg: Leg) -> FinishedCall:
         caller, callee = leg.shown
         talk: float | None = None
         if leg.ended_at is not None and leg.started_at is not None:
@@ -167,7 +167,7 @@ class LegBook:
             if leg.connected and leg.answered_at is not None:
                 # Hold included, like Asterisk's billsec; hold_seconds says how much of it.
                 talk = max(0.0, leg.ended_at - leg.answered_at)
-        return CallRecord(
+        return FinishedCall(
             connector=self.connector,
             line=leg.line,
             call_id=leg.call_id,
@@ -196,7 +196,7 @@ class LegBook:
         leg.hold_since = None
 
 
-def transferred(record: CallRecord, line: str) -> CallRecord:
+def transferred(record: FinishedCall, line: str) -> FinishedCall:
     """The record of a leg whose remote party later reached ``line`` (Asterisk 11 Redirect)."""
     return replace(record, disposition=Disposition.TRANSFERRED, transferred_to=line)
 

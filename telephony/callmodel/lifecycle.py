@@ -13,7 +13,7 @@ from .events import Direction, Disposition, HoldSide, LineEvent, RingStarted
 from .facts import NOBODY, Party
 from .legs import LegBook, is_live, transferred
 from .lines import LineMatcher
-from .records import CallRecord
+from .records import FinishedCall
 from .registry import ChannelRegistry
 from .state import Channel, Leg
 
@@ -30,7 +30,7 @@ class _Pending:
 
     __slots__ = ("record", "released")
 
-    def __init__(self, record: CallRecord) -> None:
+    def __init__(self, record: FinishedCall) -> None:
         self.record = record
         self.released = False
 

@@ -17,7 +17,7 @@ from .dialects import Dialect, DialectReader
 from .events import CallEvent, LineEvent, LineStateChanged, RingStarted
 from .facts import AnyFact, ChannelListed
 from .lines import LineMatcher
-from .records import CallRecord
+from .records import FinishedCall
 from .tracker import DEFAULT_STALE_AFTER, CallTracker
 
 
@@ -32,7 +32,7 @@ class Output:
     """
 
     events: list[LineEvent] = field(default_factory=list)
-    records: list[CallRecord] = field(default_factory=list)
+    records: list[FinishedCall] = field(default_factory=list)
     live: set[tuple[str, str]] | None = None
     estimated: set[int] = field(default_factory=set)
     failure: Exception | None = None
@@ -117,7 +117,7 @@ class CallModel:
             events.append(item)
         return events
 
-    def finish(self) -> list[CallRecord]:
+    def finish(self) -> list[FinishedCall]:
         """End of the stream: records still held back (see ``CallTracker.flush``)."""
         return self.tracker.flush()
 

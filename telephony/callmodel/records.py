@@ -1,6 +1,7 @@
-"""One finished call as one line saw it: the row the history keeps (``CallRecord``).
+"""One finished call as one line saw it: ``FinishedCall``, what the history row keeps.
 
-Pure values; built by the tracker when a line's part of a call is over.
+Pure values; built by the tracker when a line's part of a call is over. The ORM row it is
+saved into is ``telephony.models.CallRecord``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .events import Direction, Disposition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallRecord:
+class FinishedCall:
     """Per call and line: who, how it ended, and how long it talked and held."""
 
     connector: str

@@ -59,7 +59,7 @@ from .holding import HoldHandler
 from .lifecycle import LegLifecycle
 from .lines import LineMatcher
 from .queues import QueueHandler
-from .records import CallRecord
+from .records import FinishedCall
 from .transfers import TransferHandler
 
 F = TypeVar("F", bound=Fact)
@@ -169,12 +169,12 @@ class CallTracker:
             events.extend(self.sweep())
         return events
 
-    def take_records(self) -> list[CallRecord]:
+    def take_records(self) -> list[FinishedCall]:
         """Records of legs finished since the last call (one per call and line)."""
         records, self.book.records = self.book.records, []
         return records
 
-    def flush(self) -> list[CallRecord]:
+    def flush(self) -> list[FinishedCall]:
         """Release held-back records too (end of a replay); then ``take_records()``."""
         for pendings in self.legs.awaiting.values():
             for pending in pendings:

@@ -14,8 +14,9 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from ..callrows import snapshot_wire
 from ..models import CallEvent, CallRecord, Extension
-from ..web.queries import Audience, load_audience, snapshot_wire
+from ..web.queries import Audience, load_audience
 from .mapping import ErrorType, OpenParams, TmsError
 
 

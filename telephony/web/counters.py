@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from ..callmodel.events import Direction, Disposition
 from ..models import CallRecord
 from .views.cards import base_call_id
 
@@ -58,9 +59,9 @@ def today_counts(now: dt.datetime | None = None) -> dict[str, Any]:
         if answered is not None and (call.answered is None or answered < call.answered):
             call.answered = answered
         call.ended = call.ended and ended is not None
-        call.missed = call.missed or disposition == CallRecord.Disposition.MISSED
+        call.missed = call.missed or disposition == Disposition.MISSED
         call.queued = call.queued or bool(queue)
-        call.outgoing = call.outgoing or direction == CallRecord.Direction.OUTGOING
+        call.outgoing = call.outgoing or direction == Direction.OUTGOING
         call.talk = max(call.talk, talk or 0)
     answered_calls = [call for call in calls.values() if call.answered is not None]
     unanswered = [c for c in calls.values() if c.answered is None and c.ended and not c.outgoing]

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ..callmodel.events import Direction, Disposition
 from ..models import CallRecord, OperatorProfile
 from .views.access import own_lines_filter
 
@@ -26,10 +27,10 @@ def missed_records(user: AbstractBaseUser | AnonymousUser) -> QuerySet[CallRecor
     return (
         CallRecord.objects.filter(
             own_lines_filter(user),
-            disposition=CallRecord.Disposition.MISSED,
+            disposition=Disposition.MISSED,
             started_at__gte=since,
         )
-        .exclude(direction=CallRecord.Direction.OUTGOING)
+        .exclude(direction=Direction.OUTGOING)
         .select_related("contact")
         .order_by("-started_at", "-pk")
     )

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db.models import Model, OuterRef, Q, Subquery
 
 from .. import linkstatus
-from ..callmodel.events import ActiveCallSnapshot, CallState, Direction, Feature
+from ..callrows import snapshot_wire
 from ..config import capabilities
 from ..groups import line_group, status_group, supervisor_group
 from ..models import CallEvent, CallRecord, Connector, ConnectorStatus, Extension
@@ -161,38 +161,6 @@ def snapshot(audience: Audience) -> list[dict[str, Any]]:
     """``ActiveCallSnapshot`` wire dicts of the live calls on the lines the socket sees."""
     records = CallRecord.objects.filter(audience.live_filter(), ended_at__isnull=True)
     return [snapshot_wire(record) for record in records.order_by("started_at", "pk")]
-
-
-def snapshot_wire(record: CallRecord) -> dict[str, Any]:
-    """A live record as an ``ActiveCallSnapshot``, from its columns and its last event."""
-    last = record.last_event or {}
-    try:
-        state = CallState(record.state)
-    except ValueError:
-        state = CallState.RINGING
-    event = ActiveCallSnapshot(
-        connector=str(last.get("connector") or record.connector_id),
-        line=record.line,
-        seq=int(last.get("seq") or 0),
-        time=last.get("time"),
-        call_id=record.call_id,
-        direction=Direction(record.direction),
-        caller_number=record.caller_number or None,
-        caller_name=record.caller_name or None,
-        callee_number=record.callee_number or None,
-        callee_name=record.callee_name or None,
-        state=state,
-        features=Feature(int(last.get("features") or 0)),
-        queue=record.queue or None,
-        answered=record.answered_at is not None,
-        started_at=record.started_at.timestamp(),
-    )
-    wire = event.to_wire()
-    # The talk timer of a reloaded panel counts from here, not from the ring.
-    wire["answered_at"] = record.answered_at.timestamp() if record.answered_at else None
-    if last.get("contact"):
-        wire["contact"] = last["contact"]
-    return wire
 
 
 def last_sequences(audience: Audience) -> dict[str, int]:

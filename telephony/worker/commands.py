@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from ..ami import AmiError, AmiTimeout, Event
+from channels.layers import BaseChannelLayer
+
+from ..ami import Action, AmiError, AmiTimeout, Event, Response
 from ..commands import CALL_VERBS, CONSULT_VERBS, CallView, Command, CommandRejected, build_actions
-
-if TYPE_CHECKING:
-    from .runner import ConnectorRunner
+from ..config import ConnectorConfig
+from ..groups import worker_group
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +27,60 @@ _COMMAND_FIELDS = frozenset(Command.__dataclass_fields__)
 RETRY = 1.0
 
 
-class CommandRunner:
-    """Receives command messages for one connector and carries them out."""
+class PbxLink(Protocol):
+    """What commands need of the AMI client: is it logged in, and send an action."""
 
-    def __init__(self, runner: ConnectorRunner) -> None:
-        self.runner = runner
+    @property
+    def is_connected(self) -> bool: ...
+
+    async def send_action(self, action: Action, *, check: bool) -> Response: ...
+
+
+class LiveLeg(Protocol):
+    """A live leg's place on the PBX, as the call model reports it."""
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def line(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def peer_channel(self) -> str | None: ...
+
+
+class LiveCalls(Protocol):
+    """What commands need of the call model: the calls live on the PBX now."""
+
+    def leg_channels(self, call_id: str, line: str) -> LiveLeg | None: ...
+    def lines_of_call(self, call_id: str) -> set[str]: ...
+    def live_keys(self) -> set[tuple[str, str]]: ...
+
+
+class CommandRunner:
+    """Receives command messages for one connector and carries them out.
+
+    Its collaborators are passed in, not the runner: the connector's config, the channel
+    layer, the AMI client, the model's live calls (looked up per command, since the runner
+    may replace its model) and a counter of commands handled.
+    """
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        layer: BaseChannelLayer,
+        client: PbxLink,
+        calls: Callable[[], LiveCalls],
+        on_command: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.config = config
+        self.layer = layer
+        self.client = client
+        self._calls = calls
+        self._on_command = on_command
         self._originates: dict[str, tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         #: Set while subscribed to the worker group: commands sent before are lost.
@@ -47,7 +98,7 @@ class CommandRunner:
         if self._channel is not None:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(1.0):
-                    await self.runner.layer.send(self._channel, {"type": "worker.stop"})
+                    await self.layer.send(self._channel, {"type": "worker.stop"})
 
     async def serve(self) -> None:
         """Listen on the worker group until closed; a layer failure is retried."""
@@ -59,13 +110,13 @@ class CommandRunner:
             except Exception:
                 # Redis down or restarting: commands time out meanwhile, nothing else breaks.
                 self.ready.clear()
-                logger.exception("%s: command channel failed; retrying", self.runner.config.name)
+                logger.exception("%s: command channel failed; retrying", self.config.name)
                 await asyncio.sleep(RETRY)
 
     async def _listen(self) -> None:
-        layer = self.runner.layer
+        layer = self.layer
         channel = await layer.new_channel()
-        group = self.runner.command_group
+        group = worker_group(self.config.id)
         await layer.group_add(group, channel)
         self._channel = channel
         self.ready.set()
@@ -89,7 +140,7 @@ class CommandRunner:
         """Carry out one ``command.run`` and reply to its sender."""
         reply_to = str(message.get("reply_to") or "")
         request_id = str(message.get("request_id") or "")
-        self.runner.summary.commands += 1
+        self._on_command()
         try:
             result = await self._execute(message, request_id, reply_to)
         except CommandRejected as rejected:
@@ -118,13 +169,13 @@ class CommandRunner:
         if command.verb in CALL_VERBS:
             view = self._view(command.call_id or "", command.line)
             if view is None:
-                others = self.runner.tracker.lines_of_call(command.call_id or "")
+                others = self._calls().lines_of_call(command.call_id or "")
                 if others and not others & allowed:
                     raise CommandRejected("not-your-call", "that call is on another line")
             elif command.verb in CONSULT_VERBS:
                 view = self._consultation(view)
-        actions = build_actions(self.runner.config, command, view)
-        client = self.runner.client
+        actions = build_actions(self.config, command, view)
+        client = self.client
         if not client.is_connected:
             raise CommandRejected("pbx-unreachable", "the PBX is not connected")
         for action in actions:
@@ -137,7 +188,7 @@ class CommandRunner:
         return {"ok": True, "code": None, "message": None}
 
     def _view(self, call_id: str, line: str) -> CallView | None:
-        leg = self.runner.tracker.leg_channels(call_id, line)
+        leg = self._calls().leg_channels(call_id, line)
         if leg is None:
             return None
         return CallView(leg.call_id, leg.line, leg.state, leg.channel, leg.peer_channel)
@@ -147,7 +198,7 @@ class CommandRunner:
         call; asked on the held (waiting) call, the line's call that is not held."""
         others = [
             call_id
-            for call_id, line in self.runner.tracker.live_keys()
+            for call_id, line in self._calls().live_keys()
             if line == view.line and call_id != view.call_id
         ]
         if not others:
@@ -181,7 +232,7 @@ class CommandRunner:
 
     async def _reply(self, reply_to: str, request_id: str, result: dict[str, Any]) -> None:
         try:
-            await self.runner.layer.send(
+            await self.layer.send(
                 reply_to, {"type": "command.result", "request_id": request_id, **result}
             )
         except Exception:

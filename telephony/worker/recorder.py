@@ -21,15 +21,14 @@ from django.db.models import Max
 from ..callmodel.events import CallEvent as CallModelEvent
 from ..callmodel.events import (
     CallState,
-    CommutationStarted,
-    Direction,
     Disposition,
     Feature,
     LineEvent,
     RingFinished,
 )
-from ..callmodel.records import CallRecord as FinishedCall
+from ..callmodel.records import FinishedCall
 from ..callmodel.sequence import NOT_STORED, LineSequences
+from ..callrows import apply_event, call_fields, close_record, new_record, when
 from ..models import CallEvent, CallRecord, Contact, ContactPhone
 from ..parties import party_of
 from ..phones import normalize_number
@@ -52,16 +51,6 @@ class Outgoing:
 
     line: str
     wire: dict[str, Any]
-
-
-def _when(timestamp: float | None) -> datetime:
-    if timestamp is None:
-        return datetime.now(tz=UTC)
-    return datetime.fromtimestamp(timestamp, tz=UTC)
-
-
-def _text(value: str | None) -> str:
-    return value or ""
 
 
 class Recorder:
@@ -145,8 +134,8 @@ class Recorder:
             if id(event) in estimated:
                 wire["estimated"] = True
                 record.times_estimated = True
-            self._apply(record, event, wire)
-            occurred = _when(event.time)
+            apply_event(record, event)
+            occurred = when(event.time)
             key = (record_key, dedupe_key(event.name, occurred))
             if key in existing:
                 continue
@@ -158,7 +147,7 @@ class Recorder:
             record.last_event = wire
             outgoing.append(Outgoing(event.line, wire))
         for call in finished:
-            self._close(records[(call.call_id, call.line)], call)
+            close_record(records[(call.call_id, call.line)], call)
         # New records are inserted here, once, with their final state; the upsert returns
         # their ids (PostgreSQL, SQLite 3.35+). Inserting them first and upserting them again
         # wrote every new row twice.
@@ -204,27 +193,14 @@ class Recorder:
                 connector_id=self.connector_id, call_id__in=call_ids
             )
         }
-        new = [self._new_record(item) for key, item in wanted.items() if key not in found]
+        new = [
+            new_record(self.connector_id, item) for key, item in wanted.items() if key not in found
+        ]
         self._match_contacts(new)
         for record in new:  # saved at the end of the batch, by _save_records
             found[(record.call_id, record.line)] = record
         self._load_contacts(found.values())
         return {key: found[key] for key in wanted}
-
-    def _new_record(self, item: CallModelEvent | FinishedCall) -> CallRecord:
-        started = item.time if isinstance(item, CallModelEvent) else item.started_at
-        return CallRecord(
-            connector_id=self.connector_id,
-            call_id=item.call_id,
-            line=item.line,
-            direction=str(item.direction),
-            caller_number=_text(item.caller_number),
-            caller_name=_text(item.caller_name),
-            callee_number=_text(item.callee_number),
-            callee_name=_text(item.callee_name),
-            queue=_text(item.queue),
-            started_at=_when(started),
-        )
 
     def _match_contacts(self, records: Iterable[CallRecord]) -> None:
         """Name the other party of each new record from the phone book."""
@@ -252,32 +228,6 @@ class Recorder:
                 "name": contact.name,
                 "company": contact.company,
             }
-
-    def _apply(self, record: CallRecord, event: CallModelEvent, wire: dict[str, Any]) -> None:
-        record.state = str(event.state)
-        record.direction = str(event.direction)
-        for field in ("caller_number", "caller_name", "callee_number", "callee_name", "queue"):
-            value = getattr(event, field)
-            if value:
-                setattr(record, field, value)
-        if isinstance(event, CommutationStarted) and record.answered_at is None:
-            record.answered_at = _when(event.time)
-        if isinstance(event, RingFinished):
-            record.ended_at = _when(event.time)
-            record.disposition = str(event.disposition)
-            record.hangup_cause = event.hangup_cause
-
-    def _close(self, record: CallRecord, call: FinishedCall) -> None:
-        record.state = "finished"
-        record.disposition = str(call.disposition)
-        record.hangup_cause = call.hangup_cause
-        record.transferred_to = _text(call.transferred_to)
-        record.talk_seconds = round(call.talk_seconds or 0)
-        record.hold_seconds = round(call.hold_seconds or 0)
-        record.hold_count = call.hold_count
-        if call.answered_at is not None:
-            record.answered_at = _when(call.answered_at)
-        record.ended_at = _when(call.ended_at)
 
     # -- after a restart or reconnect ------------------------------------------------------
 
@@ -332,21 +282,14 @@ class Recorder:
                     record.talk_seconds = max(0, round((now - record.answered_at).total_seconds()))
                 event = RingFinished(
                     connector=str(self.connector_id),
-                    line=record.line,
                     seq=self._next_seq(record.line),
                     time=now.timestamp(),
-                    call_id=record.call_id,
-                    direction=Direction(record.direction),
-                    caller_number=record.caller_number or None,
-                    caller_name=record.caller_name or None,
-                    callee_number=record.callee_number or None,
-                    callee_name=record.callee_name or None,
                     state=CallState.FINISHED,
                     features=Feature.CAN_DIAL,
-                    queue=record.queue or None,
                     disposition=Disposition(record.disposition),
                     hangup_cause=None,
                     hangup_cause_text="ended while the worker was away",
+                    **call_fields(record),
                 )
                 wire = event.to_wire()
                 wire["estimated"] = True

@@ -25,10 +25,9 @@ from ..ami import AmiClient, AmiError, Event, make_action
 from ..callmodel.events import LineEvent
 from ..callmodel.lines import LineMatcher
 from ..callmodel.model import CallModel
-from ..callmodel.records import CallRecord as FinishedCall
+from ..callmodel.records import FinishedCall
 from ..callmodel.tracker import CallTracker
 from ..config import ConnectorConfig
-from ..groups import worker_group
 from .commands import CommandRunner
 from .database import reconnecting
 from .leadership import Lease, LeaseLost, keep_lease, wait_for_lease
@@ -109,9 +108,20 @@ class ConnectorRunner:
         # The same pipeline as ``ami_replay``: what it prints for a capture, this publishes.
         self.model = CallModel(lines, dialect=config.dialect, connector=str(config.id))
         self.recorder = Recorder(config.id, fence=lease.fence)
-        self.status = StatusWriter(self)
+        self.status = StatusWriter(
+            config,
+            link=lambda: self.client.status,
+            publish=self.publish_status,
+            in_db=self.in_db,
+        )
         self.client = AmiClient(config.ami, on_login=self._resync, on_link=self.status.note)
-        self.commands = CommandRunner(self)
+        self.commands = CommandRunner(
+            config,
+            layer=layer,
+            client=self.client,
+            calls=lambda: self.model.tracker,
+            on_command=self._command_counted,
+        )
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         #: Publishes what was saved; holds it while the channel layer (Redis) is down.
         self.publisher = HeldPublisher(
@@ -119,6 +129,9 @@ class ConnectorRunner:
         )
         #: Set when a history write found another worker's lease token: we write no more.
         self.deposed = False
+
+    def _command_counted(self) -> None:
+        self.summary.commands += 1
 
     @property
     def tracker(self) -> CallTracker:
@@ -346,10 +359,6 @@ class ConnectorRunner:
 
     async def publish_status(self, status: dict[str, Any]) -> None:
         await publish_status(self.layer, self.config.id, status)
-
-    @property
-    def command_group(self) -> str:
-        return worker_group(self.config.id)
 
 
 def _close_connections() -> None:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..config import ConnectorConfig
 from ..linkstatus import status_wire
 from .leadership import holder_name
 
 if TYPE_CHECKING:
     from ..ami.status import ConnectionStatus
-    from .runner import ConnectorRunner
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +30,24 @@ MAX_CHANGES = 20
 
 
 class StatusWriter:
-    """Keeps ``ConnectorStatus`` and the panels' PBX indicator true."""
+    """Keeps ``ConnectorStatus`` and the panels' PBX indicator true.
 
-    def __init__(self, runner: ConnectorRunner) -> None:
-        self.runner = runner
+    Its collaborators are passed in, not the runner: the link's status as it stands now,
+    a way to announce a status to the panels, and the worker's database thread.
+    """
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        link: Callable[[], ConnectionStatus],
+        publish: Callable[[dict[str, Any]], Awaitable[None]],
+        in_db: Callable[[Callable[[], None]], Awaitable[None]],
+    ) -> None:
+        self.config = config
+        self._link = link
+        self._publish = publish
+        self._in_db = in_db
         self._last: tuple[bool, str | None] | None = None
         self._written_at = 0.0
         #: Link changes reported by the AMI client, announced in order.
@@ -54,7 +69,7 @@ class StatusWriter:
             except Exception:
                 # The database or Redis hiccupped: try again next poll, with a full write.
                 self._last = None
-                logger.exception("%s: cannot record the status", self.runner.config.name)
+                logger.exception("%s: cannot record the status", self.config.name)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(POLL):
                     await self._noted.wait()
@@ -64,7 +79,7 @@ class StatusWriter:
         changes, self._changes = self._changes, []
         for change in changes:
             await self._announce(change)
-        await self._announce(self.runner.client.status)
+        await self._announce(self._link())
 
     async def _announce(self, status: ConnectionStatus) -> None:
         key = (status.connected, status.last_error)
@@ -77,17 +92,15 @@ class StatusWriter:
             self._written_at = now
         if changed:
             self._last = key
-            await self.runner.publish_status(
-                status_wire(status.connected, status.since, status.last_error)
-            )
+            await self._publish(status_wire(status.connected, status.since, status.last_error))
 
     async def write_final(self) -> None:
         """On shutdown: the connector is no longer connected through this worker."""
         try:
             # Keep the reason the PBX link failed (a refused login) rather than hide it.
-            reason = self.runner.client.status.last_error or "worker stopped"
+            reason = self._link().last_error or "worker stopped"
             await self._write(False, datetime.now(tz=UTC), None, reason)
-            await self.runner.publish_status(status_wire(False, None, reason))
+            await self._publish(status_wire(False, None, reason))
         except Exception:
             logger.exception("cannot record the final status")
 
@@ -100,7 +113,7 @@ class StatusWriter:
     ) -> None:
         from ..models import ConnectorStatus
 
-        connector_id = self.runner.config.id
+        connector_id = self.config.id
         values: dict[str, Any] = {
             "connected": connected,
             "since": since,
@@ -113,4 +126,4 @@ class StatusWriter:
         def write() -> None:
             ConnectorStatus.objects.update_or_create(connector_id=connector_id, defaults=values)
 
-        await self.runner.in_db(write)
+        await self._in_db(write)

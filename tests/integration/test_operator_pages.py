@@ -14,8 +14,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+from telephony.callrows import snapshot_wire
 from telephony.models import CallEvent, Contact, Extension
-from telephony.web.queries import snapshot_wire
 from tests.factories import CALL_START, make_call_record, make_connector
 
 pytestmark = pytest.mark.django_db

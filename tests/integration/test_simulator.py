@@ -30,7 +30,7 @@ from telephony.ami import (
     Response,
     make_action,
 )
-from telephony.callmodel import CallRecord, CallTracker, DialectReader, LineEvent
+from telephony.callmodel import CallTracker, DialectReader, FinishedCall, LineEvent
 from telephony.simulator import CUSTOMERS, Call, Channel, Kind, Party, Simulator
 from telephony.simulator.pbx import OUTBOUND_CLI
 from telephony.simulator.scenarios import Plan
@@ -53,7 +53,7 @@ class Panel:
         self.tracker = CallTracker(LINES, connector="1")
         self.ami: list[Event] = []
         self.calls: list[LineEvent] = []
-        self.records: list[CallRecord] = []
+        self.records: list[FinishedCall] = []
         self._changed = asyncio.Condition()
 
     async def run(self) -> None:
@@ -811,7 +811,7 @@ def call_of(event: LineEvent) -> str:
     return str(event.to_wire()["call_id"])
 
 
-def records_of(panel: Panel, line: str) -> list[CallRecord]:
+def records_of(panel: Panel, line: str) -> list[FinishedCall]:
     return [record for record in panel.records if record.line == line]
 
 

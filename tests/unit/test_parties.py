@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from telephony.callmodel.events import Direction, Disposition
-from telephony.callmodel.records import CallRecord as FinishedCall
+from telephony.callmodel.records import FinishedCall
 from telephony.parties import Party, other_party, party_of
 
 

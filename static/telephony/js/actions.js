@@ -64,17 +64,19 @@ export function act(key, action) {
   }
 }
 
-// One listener for every card, present and future (cards come and go with calls).
-$("#calls").addEventListener("click", (event) => {
-  const card = event.target.closest(".call-card");
-  if (!card || !cards.has(card.dataset.key)) return;
-  const key = card.dataset.key;
-  select(key);
-  const button = event.target.closest("button");
-  if (!button || button.disabled) return;
-  if (button.dataset.digit) {
-    callCommand(key, "SendDtmf", { digits: button.dataset.digit });
-    return;
-  }
-  act(key, button.dataset.action);
-});
+/** One listener for every card, present and future (cards come and go with calls). */
+export function init() {
+  $("#calls").addEventListener("click", (event) => {
+    const card = event.target.closest(".call-card");
+    if (!card || !cards.has(card.dataset.key)) return;
+    const key = card.dataset.key;
+    select(key);
+    const button = event.target.closest("button");
+    if (!button || button.disabled) return;
+    if (button.dataset.digit) {
+      callCommand(key, "SendDtmf", { digits: button.dataset.digit });
+      return;
+    }
+    act(key, button.dataset.action);
+  });
+}

@@ -8,9 +8,11 @@ function context() {
   return audio;
 }
 
-// Browsers start audio only after a gesture: any click or key press unlocks it.
-for (const type of ["pointerdown", "keydown"]) {
-  document.addEventListener(type, () => context()?.resume(), { once: true, capture: true });
+/** Browsers start audio only after a gesture: any click or key press unlocks it. */
+export function init() {
+  for (const type of ["pointerdown", "keydown"]) {
+    document.addEventListener(type, () => context()?.resume(), { once: true, capture: true });
+  }
 }
 
 function burst() {

@@ -135,7 +135,11 @@ function tick() {
     $(".timer", card).textContent = formatDuration(elapsed(call, now));
   }
 }
-setInterval(tick, 1000);
+
+/** Start the cards' timers (panel.js calls it). */
+export function init() {
+  setInterval(tick, 1000);
+}
 
 function show(call) {
   // Every call, not only ringing ones: a call answered in another tab stays there.

@@ -41,7 +41,9 @@ export function markConsultations() {
   }
 }
 
-// Cards appear when this tab claims them (tabs.js), after the event that made them:
-// label a card as soon as it is drawn, too.
-const list = document.getElementById("calls");
-if (list) new MutationObserver(markConsultations).observe(list, { childList: true });
+/** Cards appear when this tab claims them (tabs.js), after the event that made them:
+ * label a card as soon as it is drawn, too. */
+export function init() {
+  const list = document.getElementById("calls");
+  if (list) new MutationObserver(markConsultations).observe(list, { childList: true });
+}

@@ -26,13 +26,15 @@ export async function dial(number) {
     toast(errorText(result), "error");
   }
 }
-window.ctiDial = dial;
-serveDialRequests(dial);
-
-$("#dial-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  dial($("#dial-number").value);
-});
+/** Take dial requests from other tabs, pages (tel.js) and the dial box (panel.js calls it). */
+export function init() {
+  window.ctiDial = dial;
+  serveDialRequests(dial);
+  $("#dial-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    dial($("#dial-number").value);
+  });
+}
 
 /** Dial the page's ?dial= number once, when the socket first says hello. */
 export function dialFromQuery() {

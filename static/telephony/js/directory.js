@@ -6,7 +6,7 @@ import { config, socket, store } from "./session.js";
 
 const REFRESH_MS = 5000;
 const $ = (selector, root = document) => root.querySelector(selector);
-const dialog = $("#transfer-dialog");
+let dialog = null; // the transfer dialog, found by init()
 let transferKey = null; // the call the open dialog transfers
 
 export async function loadDirectory() {
@@ -67,30 +67,35 @@ export function closeTransfer(key) {
   if (transferKey === key) dialog.close();
 }
 
-for (const button of dialog.querySelectorAll("[data-transfer]")) {
-  button.addEventListener("click", async () => {
-    const target = $("#transfer-number").value.trim();
-    const error = $(".card-error", dialog);
-    if (!target || !transferKey) {
-      error.textContent = _("Choose a colleague or type a number.");
-      error.hidden = false;
-      return;
-    }
-    const command = button.dataset.transfer === "blind" ? "BlindTransferCall" : "MakeConsultCall";
-    const call = store.get(transferKey);
-    if (!call) return;
-    const result = await socket.command(command, { callId: call.callId, targetAddress: target });
-    if (result.ok) {
-      dialog.close();
-    } else {
-      error.textContent = errorText(result);
-      error.hidden = false;
-    }
+/** Wire the transfer dialog and start refreshing the directory (panel.js calls it). */
+export function init() {
+  dialog = $("#transfer-dialog");
+  for (const button of dialog.querySelectorAll("[data-transfer]")) {
+    button.addEventListener("click", async () => {
+      const target = $("#transfer-number").value.trim();
+      const error = $(".card-error", dialog);
+      if (!target || !transferKey) {
+        error.textContent = _("Choose a colleague or type a number.");
+        error.hidden = false;
+        return;
+      }
+      const command =
+        button.dataset.transfer === "blind" ? "BlindTransferCall" : "MakeConsultCall";
+      const call = store.get(transferKey);
+      if (!call) return;
+      const result = await socket.command(command, { callId: call.callId, targetAddress: target });
+      if (result.ok) {
+        dialog.close();
+      } else {
+        error.textContent = errorText(result);
+        error.hidden = false;
+      }
+    });
+  }
+  dialog.addEventListener("close", () => {
+    transferKey = null;
   });
-}
-dialog.addEventListener("close", () => {
-  transferKey = null;
-});
 
-setInterval(loadDirectory, REFRESH_MS);
-loadDirectory();
+  setInterval(loadDirectory, REFRESH_MS);
+  loadDirectory();
+}

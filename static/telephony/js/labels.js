@@ -2,8 +2,8 @@
 // base.html loads before any module), state and direction names, command error texts.
 // Knows no DOM and no socket.
 
-export const _ = window.gettext || ((text) => text);
-export const format = window.interpolate || ((text) => text);
+export const _ = globalThis.gettext || ((text) => text);
+export const format = globalThis.interpolate || ((text) => text);
 
 export const DIRECTIONS = {
   incoming: _("Incoming"),

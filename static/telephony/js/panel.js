@@ -2,18 +2,39 @@
 // call cards, lines and toasts, then connects. Each part of the page has its own module:
 // cards.js, consult.js, actions.js, directory.js, dialbox.js, keyboard.js, statusbar.js.
 import { headline } from "./calls.js";
-import { handledHere } from "./actions.js";
-import { capabilities, cards, redraw, removeCard, update } from "./cards.js";
-import { markConsultations } from "./consult.js";
-import { dialFromQuery } from "./dialbox.js";
+import { handledHere, init as initActions } from "./actions.js";
+import { init as initAlerts } from "./alerts.js";
+import { capabilities, cards, init as initCards, redraw, removeCard, update } from "./cards.js";
+import { init as initConsult, markConsultations } from "./consult.js";
+import { dialFromQuery, init as initDialBox } from "./dialbox.js";
+import { init as initDirectory } from "./directory.js";
+import { init as initKeyboard } from "./keyboard.js";
 import { _, errorText, format } from "./labels.js";
 import { forgetOrigin, learnOrigin } from "./origin.js";
-import { config, socket, store } from "./session.js";
-import { onLineState, refreshLines, restoreDnd, showPbx } from "./statusbar.js";
-import { forget, onPeerMessage } from "./tabs.js";
+import { config, init as initSession, socket, store } from "./session.js";
+import {
+  init as initStatusBar,
+  onLineState,
+  refreshLines,
+  restoreDnd,
+  showPbx,
+} from "./statusbar.js";
+import { forget, init as initTabs, onPeerMessage } from "./tabs.js";
 import { toast } from "./toasts.js";
 import { offerWrapUp } from "./wrapup.js";
-import "./keyboard.js";
+
+// Importing a module only defines things; each part of the page starts here, in this order
+// (the session first: every other part uses its config, socket and store).
+initSession();
+initDirectory();
+initTabs();
+initAlerts();
+initCards();
+initActions();
+initConsult();
+initDialBox();
+initStatusBar();
+initKeyboard();
 
 const banner = document.getElementById("banner");
 

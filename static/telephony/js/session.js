@@ -3,7 +3,14 @@
 import { CallStore } from "./calls.js";
 import { CtiSocket } from "./socket.js";
 
-export const config = JSON.parse(document.getElementById("panel-config").textContent);
-export const socket = new CtiSocket();
-export const store = new CallStore();
+export let config = null;
+export let socket = null;
+export let store = null;
+
+/** Read the page's configuration, make the socket and the store (panel.js calls it first). */
+export function init() {
+  config = JSON.parse(document.getElementById("panel-config").textContent);
+  socket = new CtiSocket();
+  store = new CallStore();
+}
 

@@ -1,6 +1,7 @@
 // The status bar: each own line's state pill and do-not-disturb switch, the PBX pill, and
 // the button that asks for desktop notifications.
 import { _, errorText, STATES } from "./labels.js";
+import { lineState } from "./linestate.js";
 import { LinkStates } from "./links.js";
 import { config, socket, store } from "./session.js";
 import { announce, onPeerMessage } from "./tabs.js";
@@ -19,10 +20,10 @@ export function refreshLines() {
     const calls = store.list().filter(
       (call) => String(call.connector) === row.dataset.connector && call.line === row.dataset.line,
     );
-    let state = "idle";
-    if (calls.some((call) => call.state !== "ringing")) state = "busy";
-    else if (calls.length) state = "ringing";
-    else if ($(".dnd-toggle", row).checked) state = "dnd";
+    const state = lineState(
+      calls.map((call) => call.state),
+      $(".dnd-toggle", row).checked,
+    );
     const pill = $(".line-state", row);
     pill.dataset.state = state;
     pill.textContent = STATES[state];
@@ -49,28 +50,35 @@ function showDnd(connector, line, enabled) {
   refreshLines();
 }
 
-// Another tab of this browser switched DND: follow it at once (other browsers see it in
-// their directory and at their next hello).
-onPeerMessage((message) => {
-  if (message.type === "dnd") showDnd(message.connector, message.line, message.enabled);
-});
+/** Wire the DND switches and the notifications button (panel.js calls it). */
+export function init() {
+  // Another tab of this browser switched DND: follow it at once (other browsers see it in
+  // their directory and at their next hello).
+  onPeerMessage((message) => {
+    if (message.type === "dnd") showDnd(message.connector, message.line, message.enabled);
+  });
 
-for (const row of document.querySelectorAll("#lines .line")) {
-  $(".dnd-toggle", row).addEventListener("change", async (event) => {
-    const enabled = event.target.checked;
-    const connector = Number(row.dataset.connector);
-    const result = await socket.command("SetDnd", { enabled, line: row.dataset.line, connector });
-    if (!result.ok) {
-      event.target.checked = !enabled;
-      toast(errorText(result), "error");
-    } else {
-      announce("dnd", `${connector}:${row.dataset.line}`, {
-        connector: String(connector),
-        line: row.dataset.line,
-        enabled,
-      });
-    }
-    refreshLines();
+  for (const row of document.querySelectorAll("#lines .line")) {
+    $(".dnd-toggle", row).addEventListener("change", async (event) => {
+      const enabled = event.target.checked;
+      const connector = Number(row.dataset.connector);
+      const line = row.dataset.line;
+      const result = await socket.command("SetDnd", { enabled, line, connector });
+      if (!result.ok) {
+        event.target.checked = !enabled;
+        toast(errorText(result), "error");
+      } else {
+        announce("dnd", `${connector}:${line}`, { connector: String(connector), line, enabled });
+      }
+      refreshLines();
+    });
+  }
+
+  const enable = $("#enable-notifications");
+  enable.hidden = !alerts.notificationsWanted();
+  enable.addEventListener("click", async () => {
+    await alerts.askForNotifications();
+    enable.hidden = !alerts.notificationsWanted();
   });
 }
 
@@ -94,10 +102,3 @@ export function showPbx(status, connector) {
     pill.title = error;
   }
 }
-
-const enable = $("#enable-notifications");
-enable.hidden = !alerts.notificationsWanted();
-enable.addEventListener("click", async () => {
-  await alerts.askForNotifications();
-  enable.hidden = !alerts.notificationsWanted();
-});

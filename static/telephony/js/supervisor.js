@@ -10,6 +10,7 @@ import {
   headline,
 } from "./calls.js";
 import { errorText } from "./labels.js";
+import { lineState } from "./linestate.js";
 import { LinkStates } from "./links.js";
 import { CtiSocket } from "./socket.js";
 
@@ -130,11 +131,12 @@ function draw() {
     const mine = calls.filter(
       (call) => String(call.connector) === String(line.connector) && call.line === line.line,
     );
-    let state = "idle";
-    if (mine.some((call) => call.state === "held")) state = "held";
-    else if (mine.some((call) => call.state !== "ringing")) state = "connected";
-    else if (mine.length) state = "ringing";
-    else if (line.dnd) state = "dnd";
+    let state = lineState(
+      mine.map((call) => call.state),
+      line.dnd,
+    );
+    // The supervisor tells a busy line's held call from a talking one.
+    if (state === "busy") state = mine.some((call) => call.state === "held") ? "held" : "connected";
     const tr = document.createElement("tr");
     tr.dataset.line = line.line;
     tr.append(

@@ -3,11 +3,14 @@
 // handled in one tab closes everywhere. Without Web Locks (plain http on a non-local host)
 // every tab shows every call.
 
-const channel = "BroadcastChannel" in window ? new BroadcastChannel("cti-panel") : null;
+let channel = null;
 const claims = new Map(); // call key -> {release, abort}
 const listeners = new Set();
 
-if (channel) {
+/** Open the tabs' channel and relay its messages to the listeners (panel.js calls it). */
+export function init() {
+  channel = "BroadcastChannel" in window ? new BroadcastChannel("cti-panel") : null;
+  if (!channel) return;
   channel.addEventListener("message", (message) => {
     const data = message.data || {};
     if (data.type === "handled" || data.type === "closed" || data.type === "dnd") {

@@ -1,8 +1,8 @@
 """The panel's directory: each extension of the user's connectors with its live state and
 the name colleagues know it by.
 
-Line state comes from the live call records (ringing, busy); DND from the server's
-``LineDnd`` rows (``web.dnd``), written when the PBX accepted a ``SetDnd``.
+Line state is the one rule of ``telephony.linestate``, from the live call records and the
+server's ``LineDnd`` rows (``web.dnd``), written when the PBX accepted a ``SetDnd``.
 """
 
 from __future__ import annotations
@@ -11,21 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from ...linestate import line_state
 from ...models import CallRecord, Extension
 from ..dnd import dnd_lines
 from .access import can_supervise, own_extensions
 
 
-def line_states(connector_ids: list[int]) -> dict[tuple[int, str], str]:
-    """``{(connector, line): "ringing" | "busy"}`` for lines with a live call."""
-    states: dict[tuple[int, str], str] = {}
+def live_call_states(connector_ids: list[int]) -> dict[tuple[int, str], list[str]]:
+    """``{(connector, line): ["ringing", ...]}``: the states of each line's live calls."""
+    states: dict[tuple[int, str], list[str]] = {}
     live = CallRecord.objects.filter(connector_id__in=connector_ids, ended_at__isnull=True)
     for connector_id, line, state in live.values_list("connector_id", "line", "state"):
-        key = (int(connector_id or 0), line)
-        if state == "ringing" and states.get(key) != "busy":
-            states[key] = "ringing"
-        elif state in {"connected", "held", "busy"}:
-            states[key] = "busy"
+        states.setdefault((int(connector_id or 0), line), []).append(state)
     return states
 
 
@@ -57,13 +54,12 @@ def directory(request: HttpRequest) -> JsonResponse:
         extensions = Extension.objects.filter(connector_id__in=list(connectors))
         extensions = extensions.select_related("operator")
     rows = list(extensions.order_by("connector_id", "number"))
-    states = line_states(sorted({row.connector_id for row in rows}))
+    states = live_call_states(sorted({row.connector_id for row in rows}))
     flags = dnd_lines({row.connector_id for row in rows})
     entries = []
     for row in rows:
-        state = states.get((row.connector_id, row.number), "idle")
-        if state == "idle" and (row.connector_id, row.number) in flags:
-            state = "dnd"
+        key = (row.connector_id, row.number)
+        state = str(line_state(states.get(key, ()), dnd=key in flags))
         operator = row.operator
         entries.append(
             {

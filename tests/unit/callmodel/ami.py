@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from telephony.ami import Event
-from telephony.callmodel import CallModel, CallRecord, CallTracker, LineEvent, LineSequences
+from telephony.callmodel import CallModel, CallTracker, FinishedCall, LineEvent, LineSequences
 
 
 def event(name: str, **headers: str) -> Event:
@@ -57,7 +57,7 @@ class Run:
         #: Each event's wire form numbered as the recorder numbers a fresh history.
         self.wires: list[dict[str, Any]] = []
         self._numbers = LineSequences()
-        self.records: list[CallRecord] = []
+        self.records: list[FinishedCall] = []
         self.now = 1000.0
 
     @property
@@ -77,7 +77,7 @@ class Run:
         self.wires.extend(self._numbers.stamp(item.to_wire()) for item in out)
         return out
 
-    def finish(self) -> list[CallRecord]:
+    def finish(self) -> list[FinishedCall]:
         """Every record so far, and those held back until the end of the stream."""
         return self.records + self.model.finish()
 
