@@ -134,6 +134,8 @@ class CommandRunner:
             if not response.is_success:
                 self._originates.pop(action.action_id or "", None)
                 raise CommandRejected("pbx-error", response.message or response.status)
+        if command.verb == "set_dnd" and command.enabled is not None:
+            self.runner.pbx_state.dnd_seen(command.line, command.enabled)  # stored, announced
         return {"ok": True, "code": None, "message": None}
 
     def _view(self, call_id: str, line: str) -> CallView | None:
