@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ami import Event
+from ..ami.packets import Event
 
 #: The events this board reads (lower case); everything else is ignored cheaply.
 QUEUE_EVENTS = frozenset(
