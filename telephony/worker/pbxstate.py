@@ -165,13 +165,22 @@ class PbxState:
                     del self._dnd_changes[line]
         if self._queues_changed:
             self._queues_changed = False
-            queues = {"connector": self.config.id, "at": self.clock(), "queues": self.board.wire()}
+            queues = {"connector": self.config.id, "at": self.clock(), "queues": self._wire()}
             try:
                 await self.in_db(lambda: _cache_queues(self.config.id, queues))
                 await publish_queues(self.layer, self.config.id, queues)
             except Exception:
                 self._queues_changed = True
                 raise
+
+    def _wire(self) -> list[dict[str, Any]]:
+        """The board, each member with its line (``None`` for a device that is not one)."""
+        lines = {self.config.device_for(line).lower(): line for line in self.config.lines}
+        queues = self.board.wire()
+        for queue in queues:
+            for member in queue["members"]:
+                member["line"] = lines.get(member["interface"].lower())
+        return queues
 
 
 def _store_dnd(connector_id: int, changes: dict[str, bool]) -> None:

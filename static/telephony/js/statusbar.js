@@ -30,6 +30,11 @@ export function refreshLines() {
 }
 
 export function onLineState(event) {
+  // The worker read or set the line's DND on the PBX (its AstDB key, docs/dnd.md).
+  if (typeof event.dnd === "boolean") {
+    showDnd(event.connector, event.line, event.dnd);
+    return;
+  }
   // Most LineStateChanged only restate the line's features after a transition (the cards
   // already carry theirs); only a queue pause (paused true/false) for DND changes the switch.
   if (event.paused === null || event.paused === undefined) return;
