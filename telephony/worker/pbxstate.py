@@ -42,6 +42,9 @@ DND_ON = "YES"
 #: Seconds between two readings of the DND keys while connected (a phone's feature code
 #: writes the key without telling AMI).
 DND_POLL = 60.0
+#: Seconds before announcing again after the database or the layer failed (doubling).
+RETRY = 0.5
+RETRY_MAX = 5.0
 #: DBGet actions in flight at once.
 _PARALLEL = 20
 #: How long the queue board stays in the cache without a change (a dead worker's is stale).
@@ -128,18 +131,24 @@ class PbxState:
     async def serve(self, client: AmiClient) -> None:
         """Store and announce changes; re-read the DND keys every ``DND_POLL`` seconds."""
         poller = asyncio.create_task(self._poll(client), name="dnd-poll")
+        delay = RETRY
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
                 try:
                     await self._flush()
+                    delay = RETRY
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    # The database or Redis hiccupped: what is pending stays pending.
-                    logger.exception("%s: cannot announce line or queue state", self.config.name)
-                    await asyncio.sleep(1.0)
+                    # The database or Redis is down: what is pending stays pending.
+                    if delay == RETRY:
+                        logger.exception(
+                            "%s: cannot announce line or queue state", self.config.name
+                        )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX)
                     self._wake.set()
         finally:
             poller.cancel()
