@@ -28,6 +28,9 @@ from telephony.simulator import Kind, Simulator
 from telephony.worker.leadership import FileLease
 from telephony.worker.runner import ConnectorRunner
 from tests.factories import make_connector
+from tests.integration.test_worker import start_worker
+from tests.support.ami_peer import AmiPeer, strip_greeting
+from tests.support.replay import load_capture
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -228,3 +231,38 @@ async def test_the_queue_board_follows_status_pauses_and_waiting_callers(
         result = await setup.command(verb="queue_pause", line="101", enabled=False)
         assert result["ok"], result
         await setup.until(queue_state(lambda q: members(q).get("101") == (False, "")))
+
+
+@pytest.mark.parametrize("dialect", ["12", "11"])
+async def test_the_board_follows_a_recorded_ringall_queue_call(
+    ami_peer: AmiPeer, dialect: str, tmp_path: Path
+) -> None:
+    """Real Asterisk bytes (e_queue_ringall, 22 and 11) through the worker: the caller shows
+    as waiting from Join to Leave, and the members as Asterisk named them."""
+    capture = f"asterisk-{'11' if dialect == '11' else '22'}/e_queue_ringall"
+    worker = await start_worker(ami_peer, dialect, tmp_path)
+    try:
+        inbox = await worker.listen(supervisor_group(worker.connector.pk))
+        data = strip_greeting(load_capture(capture))
+        # Up to the caller leaving the queue, then the rest: the board is published as it
+        # stands after what was read (a burst read at once is one board).
+        cut = data.index(b"Event: Leave\r\n" if dialect == "11" else b"Event: QueueCallerLeave\r\n")
+        await ami_peer.replay(data[:cut])
+
+        def waiting(numbers: list[str]) -> Callable[[dict[str, Any]], bool]:
+            def check(message: dict[str, Any]) -> bool:
+                if message.get("type") != "queue.state":
+                    return False
+                callers = [c["number"] for q in message["queues"] for c in q["callers"]]
+                return callers == numbers
+
+            return check
+
+        await worker.messages_until(inbox, waiting(["+15551230001"]), timeout=WAIT)
+        await ami_peer.replay(data[cut:])
+        seen = await worker.messages_until(inbox, waiting([]), timeout=WAIT)
+        members = {m["line"]: m["name"] for m in seen[-1]["queues"][0]["members"]}
+        assert members == {"101": "Operator Alice", "102": "Operator Bob"}
+    finally:
+        worker.runner.stop()
+        await asyncio.wait_for(worker.task, WAIT)
