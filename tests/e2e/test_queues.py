@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 from playwright.async_api import expect
 
 from telephony.simulator import Kind, Party, Simulator
+from tests.e2e.test_panel import SCREENSHOTS
 from tests.e2e.test_supervise import make_supervisor
 from tests.support.daphne import DaphneServer
 
@@ -58,6 +59,7 @@ async def test_the_supervisor_pauses_members_and_sees_the_caller_wait(
     await expect(caller).to_contain_text("Иван Петров")
     await expect(caller.locator(".wait")).to_have_text("0:02", timeout=5000)
     await expect(alice.locator(".call-card")).to_have_count(0)  # a paused member never rings
+    await bob.locator("#queues").screenshot(path=str(SCREENSHOTS / "supervisor-queues.png"))
 
     # Resume alice: the page says so.
     await member.locator("[data-command=resume]").click()
