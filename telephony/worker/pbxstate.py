@@ -176,7 +176,8 @@ class PbxState:
             self._queues_changed = False
             queues = {"connector": self.config.id, "at": self.clock(), "queues": self._wire()}
             try:
-                await self.in_db(lambda: _cache_queues(self.config.id, queues))
+                # Not on the database thread: the history writer must never wait for the cache.
+                await asyncio.to_thread(_cache_queues, self.config.id, queues)
                 await publish_queues(self.layer, self.config.id, queues)
             except Exception:
                 self._queues_changed = True
