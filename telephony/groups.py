@@ -46,3 +46,8 @@ def user_group(user_id: int | str) -> str:
 def session_group(session_digest: str) -> str:
     """The sockets of one login session (a hash of its key, never the key): ``session.<hex>``."""
     return f"session.{_part(session_digest)}"
+
+
+def queues_cache_key(connector_id: int | str) -> str:
+    """Where the worker leaves the connector's queue board for pages that open later."""
+    return f"cti.queues.{_part(connector_id)}"

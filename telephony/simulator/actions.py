@@ -17,7 +17,7 @@ from telephony.ami import Action, Event, Message
 
 from .channels import Call, Channel, OriginateRequest, State
 from .pbx import Pbx
-from .scenarios import Scenarios
+from .scenarios import QUEUE, Scenarios
 from .server import Session, reply
 from .shapes import caller_id, event
 
@@ -57,8 +57,6 @@ class ActionDesk:
         self.run_script = run_script
         self.start_originate = start_originate
         self.rng = rng
-        self.database: dict[tuple[str, str], str] = {}
-        self.paused: dict[str, bool] = {}
         legacy = pbx.shapes.dialect == "11"
         self._handlers: dict[str, Callable[[Session, Action], None]] = {
             "ping": self.ping,
@@ -71,6 +69,7 @@ class ActionDesk:
             "atxfer": self.atxfer,
             "park": self.park,
             "queuepause": self.queue_pause,
+            "queuestatus": self.queue_status,
             "playdtmf": self.play_dtmf,
             "dbput": self.db_put,
             "dbdel": self.db_del,
@@ -298,7 +297,10 @@ class ActionDesk:
             session.send([reply(action, "Error", ("Message", "Interface not found"))])
             return
         paused = (action.get("Paused") or "").lower() in {"true", "yes", "1", "on"}
-        self.paused[line] = paused
+        if paused:
+            self.pbx.paused[line] = action.get("Reason") or ""
+        else:
+            self.pbx.paused.pop(line, None)
         word = "paused" if paused else "unpaused"
         session.send([reply(action, "Success", ("Message", f"Interface {word} successfully"))])
         self.pbx.send([self._pause_event(interface, line, paused, action.get("Reason") or "")])
@@ -310,7 +312,7 @@ class ActionDesk:
             return event(
                 "QueueMemberPaused",
                 ("Privilege", "agent,all"),
-                ("Queue", "support"),
+                ("Queue", QUEUE),
                 ("Location", interface),
                 ("MemberName", name),
                 ("Paused", flag),
@@ -319,7 +321,7 @@ class ActionDesk:
         return event(
             "QueueMemberPause",
             ("Privilege", "agent,all"),
-            ("Queue", "support"),
+            ("Queue", QUEUE),
             ("MemberName", name),
             ("Interface", interface),
             ("StateInterface", interface),
@@ -335,27 +337,83 @@ class ActionDesk:
 
     def db_put(self, session: Session, action: Action) -> None:
         key = (action.get("Family") or "", action.get("Key") or "")
-        self.database[key] = action.get("Val") or ""
+        self.pbx.astdb[key] = action.get("Val") or ""
         session.send([reply(action, "Success", ("Message", "Updated database successfully"))])
 
     def db_del(self, session: Session, action: Action) -> None:
         key = (action.get("Family") or "", action.get("Key") or "")
-        if self.database.pop(key, None) is None:
+        if self.pbx.astdb.pop(key, None) is None:
             session.send([reply(action, "Error", ("Message", "Database entry not found"))])
             return
         session.send([reply(action, "Success", ("Message", "Key deleted successfully"))])
 
     def db_get(self, session: Session, action: Action) -> None:
         family, key = action.get("Family") or "", action.get("Key") or ""
-        value = self.database.get((family, key))
+        value = self.pbx.astdb.get((family, key))
         if value is None:
             session.send([reply(action, "Error", ("Message", "Database entry not found"))])
             return
-        tag = [("ActionID", action.action_id)] if action.action_id is not None else []
+        tag = self.pbx.shapes.tagged(action.action_id)
+        found = event("DBGetResponse", ("Family", family), ("Key", key), ("Val", value), *tag)
+        if self.pbx.shapes.dialect == "11":
+            # 11 answers with the event alone: no event list, no DBGetComplete.
+            session.send([reply(action, "Success", ("Message", "Result will follow")), found])
+            return
         session.send(
             [
                 reply(action, "Success", ("EventList", "start"), ("Message", "Result will follow")),
-                event("DBGetResponse", *tag, ("Family", family), ("Key", key), ("Val", value)),
+                found,
                 event("DBGetComplete", *tag, ("EventList", "Complete"), ("ListItems", "1")),
             ]
         )
+
+    def queue_status(self, session: Session, action: Action) -> None:
+        """The one queue as ``QueueStatus`` lists it (j2 on 22, k2 on 11): its parameters,
+        a ``QueueMember`` per line, a ``QueueEntry`` per waiting caller."""
+        pbx, legacy = self.pbx, self.pbx.shapes.dialect == "11"
+        tag = pbx.shapes.tagged(action.action_id)
+        waiting = [
+            channel
+            for call in pbx.calls.values()
+            if call.queue and call.answered_at is None
+            for channel in call.live_channels
+            if channel.line is None and channel.application == "Queue"
+        ]
+        busy = {channel.line for channel in pbx.live_channels() if channel.line}
+        items = [
+            event(
+                "QueueParams", ("Queue", QUEUE), ("Max", "0"), ("Strategy", "ringall"),
+                ("Calls", str(len(waiting))), ("Holdtime", "0"), ("TalkTime", "0"),
+                ("Completed", "0"), ("Abandoned", "0"), ("ServiceLevel", "0"),
+                ("ServicelevelPerf", "0.0"), ("Weight", "0"), *tag,
+            )
+        ]  # fmt: skip
+        for line in pbx.lines:
+            device = f"{pbx.tech}/{line}"
+            paused = line in pbx.paused
+            items.append(
+                event(
+                    "QueueMember", ("Queue", QUEUE), ("Name", pbx.operator_name(line)),
+                    ("Location", device), ("StateInterface", device), ("Membership", "static"),
+                    ("Penalty", "0"), ("CallsTaken", "0"), ("LastCall", "0"),
+                    ("IsInCall" if legacy else "InCall", "1" if line in busy else "0"),
+                    ("Status", "2" if line in busy else "1"), ("Paused", "1" if paused else "0"),
+                    *(() if legacy else (("PausedReason", pbx.paused.get(line, "")),)), *tag,
+                )
+            )  # fmt: skip
+        now = time.monotonic()
+        for position, channel in enumerate(waiting, 1):
+            items.append(
+                event(
+                    "QueueEntry", ("Queue", QUEUE), ("Position", str(position)),
+                    ("Channel", channel.name), ("Uniqueid", channel.unique_id),
+                    ("CallerIDNum", channel.caller.number or "unknown"),
+                    ("CallerIDName", channel.caller.name or "unknown"),
+                    ("ConnectedLineNum", "unknown"), ("ConnectedLineName", "unknown"),
+                    ("Wait", str(round(now - channel.created))), *tag,
+                )
+            )  # fmt: skip
+        listing = () if legacy else (("EventList", "start"),)
+        start = reply(action, "Success", *listing, ("Message", "Queue status will follow"))
+        end = () if legacy else (("EventList", "Complete"), ("ListItems", str(len(items))))
+        session.send([start, *items, event("QueueStatusComplete", *tag, *end)])

@@ -46,6 +46,11 @@ class Pbx:
         self.emit = emit
         self.calls: dict[int, Call] = {}
         self._numbers = 0
+        #: AstDB (``DBPut``/``DBGet``/``DBDel``): the dialplan of docs/dnd.md reads
+        #: ``DND/<line>`` and sends a DND line's direct calls to ``Busy()``.
+        self.astdb: dict[tuple[str, str], str] = {}
+        #: Paused queue members: line -> the pause's reason. The queue skips them.
+        self.paused: dict[str, str] = {}
 
     # -- what is live ----------------------------------------------------------------------
 
@@ -69,6 +74,10 @@ class Pbx:
         line = resource if slash else tech
         known = tech.upper() == self.tech.upper() or not slash
         return line if known and line in self.lines else None
+
+    def is_dnd(self, line: str) -> bool:
+        """``${DB(DND/<line>)}`` is ``YES``: the dialplan sends direct calls to ``Busy()``."""
+        return self.astdb.get(("DND", line)) == "YES"
 
     # -- making calls and channels ---------------------------------------------------------
 
@@ -185,6 +194,13 @@ class Pbx:
             events = self.shapes.dial_failed(dial, status, cause, caller_cause=caller_cause)
             call = self.call_of(dial)
             self.send(events + (self._aftermath(call) if call is not None else []))
+
+    def busy(self, call: Call, channel: Channel) -> None:
+        """The dialplan's ``Busy()`` for ``channel`` (a DND line was dialled): it hears
+        busy and hangs up with cause 17; no Dial, so the line never rings."""
+        if not channel.is_hung_up:
+            channel.state = State.BUSY
+            self.send(self.shapes.hung_up(channel, 17) + self._aftermath(call))
 
     def hold(self, channel: Channel, on_hold: bool) -> bool:
         if channel.is_hung_up or channel.on_hold == on_hold or channel.state is not State.UP:

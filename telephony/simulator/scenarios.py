@@ -105,6 +105,16 @@ class Scenarios:
 
     # -- inbound -----------------------------------------------------------------------------
 
+    async def _refused_for_dnd(self, call: Call, line: str, customer: Party) -> bool:
+        """docs/dnd.md's dialplan: a direct call to a DND line goes to ``Busy()``."""
+        if not self.pbx.is_dnd(line):
+            return False
+        caller = self.pbx.trunk_channel(call, customer, did_of(line))
+        self.pbx.arrive(caller)
+        await self.timing.pause(0.3)
+        self.pbx.busy(call, caller)
+        return True
+
     def _ring_line(self, call: Call, line: str, customer: Party) -> tuple[Channel, Dial]:
         pbx = self.pbx
         caller = pbx.trunk_channel(call, customer, did_of(line))
@@ -124,6 +134,8 @@ class Scenarios:
         transfer_to: str | None = None,
     ) -> None:
         """b/f: the line rings, answers, maybe holds or transfers; the customer hangs up."""
+        if await self._refused_for_dnd(call, line, customer):
+            return
         caller, dial = self._ring_line(call, line, customer)
         self.pbx.ring(dial)
         await self.timing.pause(plan.ring)
@@ -144,6 +156,8 @@ class Scenarios:
 
     async def missed(self, call: Call, line: str, customer: Party) -> None:
         """c: nobody answers; the Dial times out after 15 s (``NOANSWER``, cause 0)."""
+        if await self._refused_for_dnd(call, line, customer):
+            return
         _caller, dial = self._ring_line(call, line, customer)
         self.pbx.ring(dial)
         await self.timing.pause(15.0)
@@ -151,6 +165,8 @@ class Scenarios:
 
     async def busy(self, call: Call, line: str, customer: Party) -> None:
         """The phone answers 486 Busy Here: no ringing, cause 17 on both legs (fact 7)."""
+        if await self._refused_for_dnd(call, line, customer):
+            return
         _caller, dial = self._ring_line(call, line, customer)
         await self.timing.pause(0.3)
         self.pbx.fail(dial, "BUSY", 17, caller_cause=17)
@@ -168,9 +184,17 @@ class Scenarios:
         call.queue = QUEUE
         call.queue_joined = asyncio.get_running_loop().time()
         pbx.send(pbx.shapes.queue_joined(caller, QUEUE))
+        members = [line for line in lines if line not in pbx.paused]
+        if not members:
+            # Every member paused: the caller waits, then gives up (QueueCallerAbandon).
+            await self.timing.pause(plan.talk)
+            waited = round(asyncio.get_running_loop().time() - call.queue_joined)
+            pbx.send(pbx.shapes.queue_abandoned(caller, QUEUE, waited))
+            pbx.hang_up(call, caller)
+            return
         dials = [
             pbx.dial(call, caller, pbx.line_channel(call, line), f"{pbx.tech}/{line}", queue=QUEUE)
-            for line in lines
+            for line in members
         ]
         for dial in dials:
             pbx.ring(dial)
@@ -201,6 +225,10 @@ class Scenarios:
         """``caller`` dials ``exten`` (a line or an outside number) until it answers."""
         pbx = self.pbx
         line = pbx.line_of_device(exten)
+        if line is not None and pbx.is_dnd(line):
+            await self.timing.pause(0.3)
+            pbx.busy(call, caller)  # docs/dnd.md: Busy() instead of Dial
+            return False
         if line is not None:
             dest = pbx.line_channel(call, line, exten=exten)
             dial = pbx.dial(call, caller, dest, exten)

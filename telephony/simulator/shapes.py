@@ -258,6 +258,21 @@ class Shapes(abc.ABC):
         others = [c for c in channel.bridge.channels if c is not channel]
         return others[0] if others else None
 
+    def queue_abandoned(self, channel: Channel, queue: str, waited: int) -> list[Event]:
+        """The caller hangs up while waiting (before the queue's ``QueueCallerLeave``)."""
+        return [
+            event(
+                "QueueCallerAbandon",
+                ("Privilege", "agent,all"),
+                ("Channel", channel.name),
+                ("Uniqueid", channel.unique_id),
+                ("Queue", queue),
+                ("Position", "1"),
+                ("OriginalPosition", "1"),
+                ("HoldTime", str(waited)),
+            )
+        ]
+
     @staticmethod
     def tagged(action_id: str | None) -> Sequence[Field]:
         return (("ActionID", action_id),) if action_id is not None else ()

@@ -270,6 +270,10 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             }
         )
 
+    async def queue_state(self, message: dict[str, Any]) -> None:
+        """The worker's queue board (supervisors' group only): waiting callers, members."""
+        await self.send_json({**message, "type": "queue.state"})
+
     async def command_result(self, message: dict[str, Any]) -> None:
         request_id = str(message.get("request_id"))
         waiting = self.pending.get(request_id)

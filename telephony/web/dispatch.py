@@ -74,8 +74,8 @@ def route(audience: Audience, request: PanelRequest) -> Routed:
         "target": target,
         "digits": request.digits,
         "enabled": request.enabled,
-        "queue": None,
-        "reason": None,
+        "queue": request.queue,
+        "reason": request.reason,
     }
     return Routed(connector_id, command, lines)
 

@@ -9,6 +9,7 @@ malformed number); ownership and the dial pattern need the database and are chec
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,12 @@ COMMANDS: dict[str, tuple[str | None, frozenset[str]]] = {
     "TransferCall": ("complete_transfer", frozenset({"callId"})),
     "CancelTransfer": ("cancel_transfer", frozenset({"callId"})),
     "SetDnd": ("set_dnd", frozenset({"enabled", "line", "connector"})),
+    # Pause or resume a line's queue membership (all its queues, or ``queue``) with a reason;
+    # another operator's line needs the supervise permission.
+    "PauseQueueMember": (
+        "queue_pause",
+        frozenset({"enabled", "line", "connector", "queue", "reason"}),
+    ),
     "SendDtmf": ("send_dtmf", frozenset({"callId", "digits"})),
     "QueryActiveCallSnapshot": (None, frozenset()),
     "QueryLastSeq": (None, frozenset()),  # the audit's light question (``lastseq``)
@@ -42,10 +49,14 @@ _CALL_SCOPE = frozenset({"line", "connector"})
 _REQUIRED = {
     "targetAddress": {"MakeCall", "BlindTransferCall", "MakeConsultCall"},
     "callId": {name for name, (_, fields) in COMMANDS.items() if "callId" in fields},
-    "enabled": {"SetDnd"},
+    "enabled": {"SetDnd", "PauseQueueMember"},
+    "line": {"PauseQueueMember"},
     "digits": {"SendDtmf"},
 }
 _MAX_ID = 64
+#: Asterisk queue names as ``telephony.commands`` accepts them; a pause reason's length.
+_QUEUE = re.compile(r"^[\w.@+-]{1,80}$")
+_MAX_REASON = 80
 _MAX_TEXT = 120
 
 
@@ -62,6 +73,8 @@ class PanelRequest:
     enabled: bool | None = None
     line: str | None = None
     connector: int | None = None
+    queue: str | None = None
+    reason: str | None = None
 
 
 class BadMessage(CommandRejected):
@@ -139,6 +152,12 @@ def _request(content: dict[str, Any], client_id: str | int) -> PanelRequest:
     digits = _text(content, "digits")
     if digits is not None:
         check_dtmf(digits)
+    queue = _text(content, "queue")
+    if queue is not None and not _QUEUE.fullmatch(queue):
+        raise CommandRejected("invalid-input", "queue is a queue's name")
+    reason = _text(content, "reason")
+    if reason is not None and len(reason) > _MAX_REASON:
+        raise CommandRejected("invalid-input", f"a reason is at most {_MAX_REASON} characters")
     target = _text(content, "targetAddress")
     if target is not None and not target.strip():
         raise CommandRejected("invalid-number", "a number is required")
@@ -152,6 +171,8 @@ def _request(content: dict[str, Any], client_id: str | int) -> PanelRequest:
         enabled=enabled,
         line=_text(content, "line"),
         connector=connector,
+        queue=queue,
+        reason=reason,
     )
 
 

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from .views import cards, contacts, health, history, lines, missed, panel, preferences, wrapup
+from .views import (
+    cards,
+    contacts,
+    health,
+    history,
+    lines,
+    missed,
+    panel,
+    preferences,
+    queues,
+    wrapup,
+)
 
 app_name = "telephony"
 
@@ -10,6 +21,7 @@ urlpatterns = [
     path("", panel.panel, name="panel"),
     path("supervisor/", panel.supervisor, name="supervisor"),
     path("api/supervisor/today/", panel.today, name="today"),
+    path("api/supervisor/queues/", queues.queues, name="queues"),
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),
     path("history/<int:pk>/", history.call_detail, name="call-detail"),

@@ -75,12 +75,15 @@ class CommandRunner:
         client: PbxLink,
         calls: Callable[[], LiveCalls],
         on_command: Callable[[], None] = lambda: None,
+        on_dnd: Callable[[str, bool], None] = lambda line, enabled: None,
     ) -> None:
         self.config = config
         self.layer = layer
         self.client = client
         self._calls = calls
         self._on_command = on_command
+        #: A SetDnd the PBX accepted: the line's DND is stored and announced (``PbxState``).
+        self._on_dnd = on_dnd
         self._originates: dict[str, tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         #: Set while subscribed to the worker group: commands sent before are lost.
@@ -185,6 +188,8 @@ class CommandRunner:
             if not response.is_success:
                 self._originates.pop(action.action_id or "", None)
                 raise CommandRejected("pbx-error", response.message or response.status)
+        if command.verb == "set_dnd" and command.enabled is not None:
+            self._on_dnd(command.line, command.enabled)  # stored, announced
         return {"ok": True, "code": None, "message": None}
 
     def _view(self, call_id: str, line: str) -> CallView | None:

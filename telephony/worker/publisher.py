@@ -207,3 +207,19 @@ async def publish_status(
         status_group(connector_id),
         {"type": "connector.status", "connector": connector_id, "status": status},
     )
+
+
+async def publish_line_state(
+    layer: BaseChannelLayer, connector_id: int, line: str, wire: dict[str, Any]
+) -> None:
+    """A line's state that is not a call's (its DND) to its panels and the supervisors."""
+    message = {"type": "call.events", "events": [wire]}
+    await layer.group_send(line_group(connector_id, line), message)
+    await layer.group_send(supervisor_group(connector_id), message)
+
+
+async def publish_queues(
+    layer: BaseChannelLayer, connector_id: int, queues: dict[str, Any]
+) -> None:
+    """The queue board (waiting callers, members and their pauses) to the supervisors."""
+    await layer.group_send(supervisor_group(connector_id), {"type": "queue.state", **queues})

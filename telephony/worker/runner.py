@@ -31,6 +31,7 @@ from ..config import ConnectorConfig
 from .commands import CommandRunner
 from .database import reconnecting
 from .leadership import Lease, LeaseLost, keep_lease, wait_for_lease
+from .pbxstate import PbxState
 from .publisher import HeldEvents, HeldPublisher, publish_status
 from .recorder import Outgoing, Recorder
 from .status import StatusWriter
@@ -115,12 +116,17 @@ class ConnectorRunner:
             in_db=self.in_db,
         )
         self.client = AmiClient(config.ami, on_login=self._resync, on_link=self.status.note)
+        #: DND per line and the queue board: PBX state that is not a call's.
+        self.pbx_state = PbxState(
+            config, layer=layer, in_db=self.in_db, line_state=self._line_wire, clock=clock
+        )
         self.commands = CommandRunner(
             config,
             layer=layer,
             client=self.client,
             calls=lambda: self.model.tracker,
             on_command=self._command_counted,
+            on_dnd=self.pbx_state.dnd_seen,
         )
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         #: Publishes what was saved; holds it while the channel layer (Redis) is down.
@@ -169,6 +175,7 @@ class ConnectorRunner:
         helpers = [
             asyncio.create_task(self.commands.serve(), name="commands"),
             asyncio.create_task(self.status.serve(), name="status"),
+            asyncio.create_task(self.pbx_state.serve(self.client), name="pbx-state"),
         ]
         lease = asyncio.create_task(keep_lease(self.lease, interval=lease_interval))
         stop = asyncio.create_task(self.stop_event.wait())
@@ -214,6 +221,7 @@ class ConnectorRunner:
         metrics.ami_event_read(self.config.name, event.timestamp, now)
         if event.name == "OriginateResponse":
             self.commands.originate_finished(event)
+        self.pbx_state.observe(event, now)
         out = self.model.feed(event, now)
         if out.failure is not None:
             # One event the model cannot digest must not stop the connector; log its bytes.
@@ -259,6 +267,7 @@ class ConnectorRunner:
             logger.warning(
                 "%s: cannot list channels (%s); no resync", self.config.name, response.message
             )
+        await self.pbx_state.on_login(self.client)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -319,6 +328,9 @@ class ConnectorRunner:
             state = self.model.line_state(line, self.recorder.last_seq(line))
             outgoing.append(Outgoing(line, state.to_wire()))
         return outgoing
+
+    def _line_wire(self, line: str) -> dict[str, Any]:
+        return self.model.line_state(line, self.recorder.last_seq(line)).to_wire()
 
     def _published(self, causes: list[Batch], events: int) -> None:
         """Count what reached the layer, and how long after its AMI events arrived."""

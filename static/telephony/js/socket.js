@@ -77,6 +77,9 @@ export class CtiSocket extends EventTarget {
       case "connector.status":
         this.emit("status", message);
         break;
+      case "queue.state":
+        this.emit("queues", message);
+        break;
       case "result":
         this.onResult(message);
         break;

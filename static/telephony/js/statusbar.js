@@ -32,10 +32,10 @@ export function refreshLines() {
 
 export function onLineState(event) {
   // Most LineStateChanged only restate the line's features after a transition (the cards
-  // already carry theirs); only a queue pause (paused true/false) for DND changes the switch.
-  if (event.paused === null || event.paused === undefined) return;
-  if (event.reason && event.reason !== "DND") return;
-  showDnd(event.connector, event.line, Boolean(event.paused));
+  // already carry theirs). The switch follows only the worker's word on the line's DND (its
+  // AstDB key, docs/dnd.md): a queue pause is not DND, and a supervisor resuming the member
+  // must not clear the switch while the PBX still sends direct calls to busy.
+  if (typeof event.dnd === "boolean") showDnd(event.connector, event.line, event.dnd);
 }
 
 /** The lines' DND switches from the hello: the server keeps DND, so a reload shows it. */

@@ -26,6 +26,8 @@ const STATES = {
   busy: _("busy"),
   idle: _("idle"),
   dnd: _("do not disturb"),
+  paused: _("paused"),
+  available: _("available"),
 };
 const DIRECTIONS = { incoming: _("Incoming"), outgoing: _("Outgoing"), internal: _("Internal") };
 
@@ -150,6 +152,153 @@ function draw() {
   $("#line-rows").replaceChildren(...lines);
 }
 
+// -- queues: waiting callers and their wait, members and their pauses -----------------------
+
+const boards = new Map(); // connector -> {connector, at, queues}, the newest seen
+const reasonDrafts = new Map(); // "connector:queue:interface" -> the reason being typed
+
+/** Keep the newer of a board from the socket and one fetched (both carry the worker's `at`). */
+function showQueues(board) {
+  if (!board || board.connector === undefined) return;
+  const key = String(board.connector);
+  const known = boards.get(key);
+  if (known && known.at > board.at) return;
+  boards.set(key, board);
+  drawQueues();
+}
+
+async function fetchQueues() {
+  try {
+    const response = await fetch(config.queuesUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const { connectors } = await response.json();
+    for (const board of connectors) showQueues(board);
+  } catch {
+    // Offline: the socket's next queue.state redraws.
+  }
+}
+
+async function pauseMember(connector, queue, member, enabled, reason) {
+  const fields = { line: member.line, connector: Number(connector), enabled, queue: queue.queue };
+  if (enabled && reason) fields.reason = reason;
+  const result = await socket.command("PauseQueueMember", fields);
+  const status = $("#queue-result");
+  status.textContent = result.ok ? "" : errorText(result);
+  status.dataset.ok = String(Boolean(result.ok));
+}
+
+function memberRow(connector, queue, member) {
+  const tr = document.createElement("tr");
+  tr.className = "member";
+  tr.dataset.interface = member.interface;
+  tr.dataset.line = member.line || "";
+  tr.dataset.paused = String(member.paused);
+  const state = pill(member.paused ? "paused" : "available");
+  if (member.paused && member.reason) state.append(` ${member.reason}`);
+  const actions = document.createElement("td");
+  actions.className = "member-actions";
+  if (member.line) {
+    const button = document.createElement("button");
+    button.type = "button";
+    if (member.paused) {
+      button.dataset.command = "resume";
+      button.textContent = _("Resume");
+      button.addEventListener("click", () => pauseMember(connector, queue, member, false));
+    } else {
+      const draft = `${connector}:${queue.queue}:${member.interface}`;
+      const reason = document.createElement("input");
+      reason.className = "pause-reason";
+      reason.maxLength = 80;
+      reason.placeholder = _("Reason");
+      reason.setAttribute("aria-label", _("Reason"));
+      reason.dataset.draft = draft;
+      reason.value = reasonDrafts.get(draft) || "";
+      reason.addEventListener("input", () => reasonDrafts.set(draft, reason.value));
+      button.dataset.command = "pause";
+      button.textContent = _("Pause");
+      button.addEventListener("click", () => {
+        reasonDrafts.delete(draft);
+        pauseMember(connector, queue, member, true, reason.value.replace(/[\r\n]+/g, " ").trim());
+      });
+      actions.append(reason);
+    }
+    actions.append(button);
+  }
+  tr.append(cell(member.name), cell(member.line || member.interface), state, actions);
+  return tr;
+}
+
+function callerRow(caller) {
+  const tr = document.createElement("tr");
+  tr.className = "caller";
+  tr.dataset.uniqueId = caller.unique_id;
+  const who = [caller.name, caller.number].filter(Boolean).join(" · ") || _("Unknown caller");
+  const wait = cell("", "wait");
+  wait.dataset.joinedAt = String(caller.joined_at);
+  tr.append(cell(String(caller.position)), cell(who), wait);
+  return tr;
+}
+
+function table(headings, rows, className) {
+  const element = document.createElement("table");
+  element.className = `grid ${className}`;
+  const head = document.createElement("tr");
+  for (const text of headings) {
+    const th = document.createElement("th");
+    th.textContent = text;
+    head.append(th);
+  }
+  const thead = document.createElement("thead");
+  thead.append(head);
+  const tbody = document.createElement("tbody");
+  tbody.append(...rows);
+  element.append(thead, tbody);
+  return element;
+}
+
+function queueBoard(connector, queue) {
+  const article = document.createElement("article");
+  article.className = "queue-board";
+  article.dataset.queue = queue.queue;
+  article.dataset.connector = String(connector);
+  const title = document.createElement("h3");
+  title.textContent = `${queue.queue} · ${queue.callers.length} ${_("waiting")}`;
+  const waiting = document.createElement("div");
+  if (queue.callers.length) {
+    const rows = queue.callers.map(callerRow);
+    waiting.append(table(["#", _("Caller"), _("Waiting")], rows, "queue-callers"));
+  } else {
+    const empty = document.createElement("p");
+    empty.className = "empty";
+    empty.textContent = _("Nobody waiting.");
+    waiting.append(empty);
+  }
+  const members = document.createElement("div");
+  const rows = queue.members.map((member) => memberRow(connector, queue, member));
+  members.append(table([_("Member"), _("Line"), _("State"), ""], rows, "queue-members"));
+  article.append(title, waiting, members);
+  return article;
+}
+
+function drawQueues() {
+  const focused = document.activeElement?.dataset?.draft;
+  const articles = [];
+  for (const board of boards.values()) {
+    for (const queue of board.queues) articles.push(queueBoard(board.connector, queue));
+  }
+  $("#queue-boards").replaceChildren(...articles);
+  $("#no-queues").hidden = articles.length > 0;
+  if (focused) document.querySelector(`[data-draft="${CSS.escape(focused)}"]`)?.focus();
+  tickQueues();
+}
+
+function tickQueues() {
+  const now = Date.now() / 1000;
+  for (const wait of document.querySelectorAll("#queue-boards .wait")) {
+    wait.textContent = formatDuration((now - Number(wait.dataset.joinedAt)) * 1000);
+  }
+}
+
 const links = new LinkStates();
 
 function showPbx() {
@@ -167,7 +316,9 @@ socket.addEventListener("hello", ({ detail }) => {
   for (const connector of detail.hello.connectors) links.set(connector.id, connector.status);
   showPbx();
   draw();
+  fetchQueues();
 });
+socket.addEventListener("queues", ({ detail }) => showQueues(detail));
 let todayTimer = null;
 /** Refetch today's counts shortly after calls are answered or end (one fetch per burst). */
 function refreshToday() {
@@ -192,6 +343,14 @@ function refreshToday() {
 
 socket.addEventListener("event", ({ detail }) => {
   if (detail.call_id) store.apply(detail);
+  if (detail.event === "LineStateChanged" && typeof detail.dnd === "boolean") {
+    // The worker read or set the line's DND on the PBX (docs/dnd.md).
+    for (const line of config.lines) {
+      if (String(line.connector) === String(detail.connector) && line.line === detail.line) {
+        line.dnd = detail.dnd;
+      }
+    }
+  }
   if (["RingStarted", "CommutationStarted", "RingFinished"].includes(detail.event)) refreshToday();
   draw();
 });
@@ -205,6 +364,9 @@ socket.addEventListener("down", () => {
 socket.addEventListener("unauthenticated", () => {
   window.location.href = "/accounts/login/?next=/supervisor/";
 });
-setInterval(tick, 1000);
+setInterval(() => {
+  tick();
+  tickQueues();
+}, 1000);
 draw();
 socket.connect();

@@ -67,7 +67,11 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         "telephony/supervisor.html",
         {
             "today": today,
-            "supervisor_config": {"lines": lines, "todayUrl": reverse("telephony:today")},
+            "supervisor_config": {
+                "lines": lines,
+                "todayUrl": reverse("telephony:today"),
+                "queuesUrl": reverse("telephony:queues"),
+            },
         },
     )
 
