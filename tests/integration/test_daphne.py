@@ -216,13 +216,13 @@ async def test_a_call_reaches_its_operator_and_the_supervisor_and_commands_reach
         assert (foreign["ok"], foreign["code"]) == (False, "not-your-call")
         assert (injection["ok"], injection["code"]) == (False, "invalid-input")
         await asyncio.sleep(QUIET)
-        assert ami_peer.actions[before:] == []
+        assert ami_peer.commanded(before) == []
 
         dropped = await alice.command(id="a2", command="DropCall", callId=call_id)
         assert dropped == {"type": "result", "id": "a2", "ok": True}
         hangup = await ami_peer.wait_for_action("Hangup")
         assert (hangup.get("Channel") or "").startswith("PJSIP/101-")
-        assert [action.name for action in ami_peer.actions[before:]] == ["Hangup"]
+        assert [action.name for action in ami_peer.commanded(before)] == ["Hangup"]
 
         await ami_peer.replay(rest)
         await alice.wait_for_event("RingFinished")

@@ -32,6 +32,8 @@ GREETING_11 = "Asterisk Call Manager/1.3"
 
 #: How long the ``wait_*`` helpers wait before failing the test.
 WAIT = 2.0
+#: What the worker sends by itself: keep-alive, resync, the DND and queue state it polls.
+WORKER_OWN_ACTIONS = frozenset({"Ping", "CoreShowChannels", "Status", "DBGet", "QueueStatus"})
 
 #: A packet cut where a real ``writetimeout`` drop cuts it: mid-line, no blank line.
 CUT_PACKET = b"Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/10"
@@ -230,6 +232,11 @@ class AmiPeer:
 
     def action_names(self) -> list[str]:
         return [action.name for action in self.actions]
+
+    def commanded(self, start: int = 0) -> list[Action]:
+        """Actions from ``start`` on, less those the worker sends on its own (keep-alive,
+        resync, the PBX state it polls): what a command caused."""
+        return [a for a in self.actions[start:] if a.name not in WORKER_OWN_ACTIONS]
 
     async def wait_for(self, predicate: Callable[[], bool], *, timeout: float = WAIT) -> None:
         """Wait until ``predicate()`` holds, re-checked on every change; at most ``timeout`` s."""
