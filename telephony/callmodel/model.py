@@ -75,7 +75,8 @@ class CallModel:
         try:
             for fact in self.dialect.read(packet, received_at):
                 if listing:
-                    # Our own list's item: ``received_at`` only dates its ``Duration``.
+                    # Our own list's item: ``received_at`` dates its ``Duration`` and the end
+                    # of the gap, never the model's clock.
                     pbx_time = fact.time if isinstance(packet, Event) and packet.timestamp else None
                     out.events += self._apply_listed(fact, pbx_time, out.estimated)
                 else:
@@ -100,9 +101,11 @@ class CallModel:
         What the list reveals happened in the gap while nobody read the stream. A channel's
         start comes from the PBX (``ChannelListed.started_at``: its ``Duration``); every
         other time of it (an answer, an end) is only known to lie in the gap: those events
-        are marked estimated (their ids go into ``estimated``). Without the PBX's
-        ``Timestamp`` a list item carries no time (``pbx_time`` is None): the model's clock
-        follows the events' own clock, which ours must not outrun.
+        are dated at the gap's end, the list's arrival (``fact.time``), and marked estimated
+        (their ids go into ``estimated``). Without the PBX's ``Timestamp`` a list item
+        carries no time of the stream's own (``pbx_time`` is None): the model's clock
+        follows the events' clock (the PBX's with ``timestampevents=yes``), which ours must
+        not outrun, so the arrival dates only the estimated events.
         """
         started = fact.started_at if isinstance(fact, ChannelListed) else None
         produced = self.tracker.apply(dataclasses.replace(fact, time=started or pbx_time))
@@ -113,6 +116,8 @@ class CallModel:
                 events.append(dataclasses.replace(item, time=started))
                 continue
             if isinstance(item, CallEvent):
+                if fact.time is not None:
+                    item = dataclasses.replace(item, time=fact.time)  # noqa: PLW2901
                 estimated.add(id(item))
             events.append(item)
         return events
