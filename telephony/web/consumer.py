@@ -10,6 +10,7 @@ The protocol is documented in docs/websocket-api.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -57,6 +58,8 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         )
         # request_id -> (client id, future of the worker's command.result)
         self.pending: dict[str, tuple[str | int, asyncio.Future[dict[str, Any]]]] = {}
+        #: request_id -> set when the worker acknowledged it (``command.accepted``)
+        self.accepted: dict[str, asyncio.Event] = {}
         self.finished: OrderedDict[str, str | int] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
         self.counted = False  # in cti_sockets_open (telephony/metrics.py)
@@ -196,27 +199,37 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         request_id = uuid.uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = (request.client_id, future)
+        accepted = self.accepted[request_id] = asyncio.Event()
+        message = {
+            "type": "command.run",
+            "request_id": request_id,
+            "reply_to": self.channel_name,
+            "user_id": self.audience.user_id,
+            "lines": routed.lines,
+            "command": routed.command,
+        }
+        errors: list[Exception] = []
         try:
-            await self.channel_layer.group_send(
-                worker_group(routed.connector_id),
-                {
-                    "type": "command.run",
-                    "request_id": request_id,
-                    "reply_to": self.channel_name,
-                    "user_id": self.audience.user_id,
-                    "lines": routed.lines,
-                    "command": routed.command,
-                },
-            )
             async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
+                await self._deliver(worker_group(routed.connector_id), message, accepted, errors)
                 result = await future
         except TimeoutError:
-            result = {"ok": False, "code": "timeout", "message": "the PBX worker did not answer"}
-        except Exception:  # the channel layer itself failed (Redis down): say so, keep the socket
-            logger.exception("cannot pass command %s to the worker", request.name)
-            result = {"ok": False, "code": "internal-error", "message": "the command was not sent"}
+            if errors and not accepted.is_set():  # the layer itself failed (Redis down)
+                logger.error("cannot pass command %s to the worker: %s", request.name, errors[-1])
+                result = {
+                    "ok": False,
+                    "code": "internal-error",
+                    "message": "the command was not sent",
+                }
+            else:
+                result = {
+                    "ok": False,
+                    "code": "timeout",
+                    "message": "the PBX worker did not answer",
+                }
         finally:
             self.pending.pop(request_id, None)
+            self.accepted.pop(request_id, None)
             self.finished[request_id] = request.client_id
             while len(self.finished) > _LATE_RESULTS:
                 self.finished.popitem(last=False)
@@ -235,6 +248,29 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             code=None if ok else str(result.get("code") or "pbx-error"),
             message=result.get("message"),
         )
+
+    async def _deliver(
+        self,
+        group: str,
+        message: dict[str, Any],
+        accepted: asyncio.Event,
+        errors: list[Exception],
+    ) -> None:
+        """Send ``message`` until the worker acknowledges it (the caller bounds the time).
+
+        After a Redis restart the worker's subscription comes back within a second or two:
+        a publish meanwhile reaches nobody, and one on a dropped connection raises (kept in
+        ``errors``). Sending again is safe: the worker carries out a ``request_id`` once.
+        """
+        while not accepted.is_set():
+            try:
+                await self.channel_layer.group_send(group, message)
+                errors.clear()
+            except Exception as error:  # Redis down or restarting: send again shortly
+                errors.append(error)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_setting("CTI_COMMAND_RESEND", 1.0)):
+                    await accepted.wait()
 
     async def _reply(self, client_id: str | int | None, *, ok: bool, **fields: Any) -> None:
         reply = {"type": "result", "id": client_id, "ok": ok}
@@ -261,8 +297,17 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             }
         )
 
+    async def command_accepted(self, message: dict[str, Any]) -> None:
+        """The worker took the command: stop sending it (``_deliver``)."""
+        accepted = self.accepted.get(str(message.get("request_id")))
+        if accepted is not None:
+            accepted.set()
+
     async def command_result(self, message: dict[str, Any]) -> None:
         request_id = str(message.get("request_id"))
+        accepted = self.accepted.get(request_id)
+        if accepted is not None:
+            accepted.set()
         waiting = self.pending.get(request_id)
         if waiting is not None:
             if not waiting[1].done():
