@@ -10,7 +10,6 @@ The protocol is documented in docs/websocket-api.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -211,7 +210,14 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         errors: list[Exception] = []
         try:
             async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
-                await self._deliver(worker_group(routed.connector_id), message, accepted, errors)
+                await dispatch.deliver(
+                    self.channel_layer,
+                    worker_group(routed.connector_id),
+                    message,
+                    accepted,
+                    errors,
+                    resend=_setting("CTI_COMMAND_RESEND", 1.0),
+                )
                 result = await future
         except TimeoutError:
             if errors and not accepted.is_set():  # the layer itself failed (Redis down)
@@ -248,29 +254,6 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             code=None if ok else str(result.get("code") or "pbx-error"),
             message=result.get("message"),
         )
-
-    async def _deliver(
-        self,
-        group: str,
-        message: dict[str, Any],
-        accepted: asyncio.Event,
-        errors: list[Exception],
-    ) -> None:
-        """Send ``message`` until the worker acknowledges it (the caller bounds the time).
-
-        After a Redis restart the worker's subscription comes back within a second or two:
-        a publish meanwhile reaches nobody, and one on a dropped connection raises (kept in
-        ``errors``). Sending again is safe: the worker carries out a ``request_id`` once.
-        """
-        while not accepted.is_set():
-            try:
-                await self.channel_layer.group_send(group, message)
-                errors.clear()
-            except Exception as error:  # Redis down or restarting: send again shortly
-                errors.append(error)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(_setting("CTI_COMMAND_RESEND", 1.0)):
-                    await accepted.wait()
 
     async def _reply(self, client_id: str | int | None, *, ok: bool, **fields: Any) -> None:
         reply = {"type": "result", "id": client_id, "ok": ok}
