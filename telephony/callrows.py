@@ -83,9 +83,14 @@ def close_record(record: CallRecord, call: FinishedCall) -> None:
     record.talk_seconds = round(call.talk_seconds or 0)
     record.hold_seconds = round(call.hold_seconds or 0)
     record.hold_count = call.hold_count
-    if call.answered_at is not None:
+    if record.answered_at is None and call.answered_at is not None:
         record.answered_at = when(call.answered_at)
     record.ended_at = when(call.ended_at)
+    if call.answered and record.answered_at is not None and call.ended_at is not None:
+        # The stored answer wins: a leg rebuilt from a resync list (a takeover) only
+        # estimates when it was answered, and its talk time must follow the real one.
+        talk = call.ended_at - record.answered_at.timestamp()
+        record.talk_seconds = max(0, round(talk))
 
 
 # -- rows to call events -----------------------------------------------------------------

@@ -96,7 +96,9 @@ def _started(event: Event, time: float | None) -> float | None:
     """A listed channel's creation time: ``time`` less its age as the PBX states it.
 
     ``CoreShowChannel`` says ``Duration: HH:MM:SS`` (11 and 12+); Asterisk 11's ``Status``
-    says ``Seconds: N``.
+    says ``Seconds: N``. Both are whole seconds, truncated (``ast_tvdiff_ms() / 1000``): the
+    real age lies in ``[N, N + 1)``, so the start is dated at the middle of that second,
+    within half a second of the truth rather than up to a whole one.
     """
     if time is None:
         return None
@@ -106,7 +108,7 @@ def _started(event: Event, time: float | None) -> float | None:
     if seconds is None and len(parts) == 3 and all(part.isdigit() for part in parts):
         hours, minutes, secs = (int(part) for part in parts)
         seconds = hours * 3600 + minutes * 60 + secs
-    return None if seconds is None else time - seconds
+    return None if seconds is None else time - seconds - 0.5
 
 
 def _int(value: str | None) -> int | None:

@@ -56,6 +56,9 @@ class CallModel:
         self.tracker = CallTracker(lines, connector=connector, stale_after=stale_after)
         #: ActionIDs of our own CoreShowChannels lists still arriving in the event stream.
         self._listings: set[str] = set()
+        #: Whether the stream's last call event carried the PBX's ``Timestamp`` (None: none
+        #: yet). False: the stream runs on our clock, as do our list's items.
+        self._stamped: bool | None = None
 
     def expect_listing(self, action_id: str) -> None:
         """Our ``CoreShowChannels`` with this ActionID was sent: its items are a resync."""
@@ -72,11 +75,17 @@ class CallModel:
         # Items of our own channel list carry no time of ours: the model's clock follows the
         # events' own clock (the PBX's with timestampevents=yes), which ours must not outrun.
         out = Output()
+        stamped = isinstance(packet, Event) and packet.timestamp is not None
         try:
-            for fact in self.dialect.read(packet, received_at):
+            facts = self.dialect.read(packet, received_at)
+            if facts and not listing:  # a call event (not FullyBooted, say): the stream's clock
+                self._stamped = stamped
+            for fact in facts:
                 if listing:
-                    # Our own list's item: ``received_at`` only dates its ``Duration``.
-                    pbx_time = fact.time if isinstance(packet, Event) and packet.timestamp else None
+                    # Our own list's item: ``received_at`` dates its ``Duration`` and the end
+                    # of the gap; the model's clock too when the events run on ours.
+                    on_clock = stamped or self._stamped is False
+                    pbx_time = fact.time if on_clock else None
                     out.events += self._apply_listed(fact, pbx_time, out.estimated)
                 else:
                     out.events += self.tracker.apply(fact)
@@ -100,9 +109,13 @@ class CallModel:
         What the list reveals happened in the gap while nobody read the stream. A channel's
         start comes from the PBX (``ChannelListed.started_at``: its ``Duration``); every
         other time of it (an answer, an end) is only known to lie in the gap: those events
-        are marked estimated (their ids go into ``estimated``). Without the PBX's
-        ``Timestamp`` a list item carries no time (``pbx_time`` is None): the model's clock
-        follows the events' own clock, which ours must not outrun.
+        are dated at the gap's end, the list's arrival (``fact.time``), and marked estimated
+        (their ids go into ``estimated``). Without the PBX's ``Timestamp`` a list item
+        carries no time of the stream's own (``pbx_time`` is None) unless the events carry
+        none either: the model's clock follows the events' clock (the PBX's with
+        ``timestampevents=yes``), which ours must not outrun, so the arrival then dates only
+        the estimated events. On the stream's clock the list's end moves the model's clock
+        to the arrival, so legs it finishes (they ended in the gap) end there too.
         """
         started = fact.started_at if isinstance(fact, ChannelListed) else None
         produced = self.tracker.apply(dataclasses.replace(fact, time=started or pbx_time))
@@ -113,6 +126,8 @@ class CallModel:
                 events.append(dataclasses.replace(item, time=started))
                 continue
             if isinstance(item, CallEvent):
+                if fact.time is not None:
+                    item = dataclasses.replace(item, time=fact.time)  # noqa: PLW2901
                 estimated.add(id(item))
             events.append(item)
         return events

@@ -63,6 +63,8 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         self.agent_state = "Active"
         self.dnd = False
         self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        #: request_id -> set when the worker acknowledged it (``command.accepted``)
+        self.accepted: dict[str, asyncio.Event] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.next_id = 0
 
@@ -317,28 +319,52 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         request_id = uuid.uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = future
+        accepted = self.accepted[request_id] = asyncio.Event()
+        message = {
+            "type": "command.run",
+            "request_id": request_id,
+            "reply_to": self.channel_name,
+            "user_id": self.line.audience.user_id if self.line else None,
+            "lines": routed.lines,
+            "command": routed.command,
+        }
+        errors: list[Exception] = []
         try:
-            await self.channel_layer.group_send(
-                worker_group(routed.connector_id),
-                {
-                    "type": "command.run",
-                    "request_id": request_id,
-                    "reply_to": self.channel_name,
-                    "user_id": self.line.audience.user_id if self.line else None,
-                    "lines": routed.lines,
-                    "command": routed.command,
-                },
-            )
             async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
+                await dispatch.deliver(
+                    self.channel_layer,
+                    worker_group(routed.connector_id),
+                    message,
+                    accepted,
+                    errors,
+                    resend=_setting("CTI_COMMAND_RESEND", 1.0),
+                )
                 return await future
         except TimeoutError:
+            if errors and not accepted.is_set():  # the layer itself failed (Redis down)
+                logger.error("cannot pass a TMS command to the worker: %s", errors[-1])
+                return {
+                    "ok": False,
+                    "code": "internal-error",
+                    "message": "the command was not sent",
+                }
             return {"ok": False, "code": "timeout", "message": "the PBX worker did not answer"}
         finally:
             self.pending.pop(request_id, None)
+            self.accepted.pop(request_id, None)
 
     # -- channel layer -> provider ---------------------------------------------------------
 
+    async def command_accepted(self, message: dict[str, Any]) -> None:
+        """The worker took the command: stop sending it (``dispatch.deliver``)."""
+        accepted = self.accepted.get(str(message.get("request_id")))
+        if accepted is not None:
+            accepted.set()
+
     async def command_result(self, message: dict[str, Any]) -> None:
+        accepted = self.accepted.get(str(message.get("request_id")))
+        if accepted is not None:
+            accepted.set()
         future = self.pending.get(str(message.get("request_id")))
         if future is not None and not future.done():
             future.set_result(message)

@@ -57,6 +57,8 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         )
         # request_id -> (client id, future of the worker's command.result)
         self.pending: dict[str, tuple[str | int, asyncio.Future[dict[str, Any]]]] = {}
+        #: request_id -> set when the worker acknowledged it (``command.accepted``)
+        self.accepted: dict[str, asyncio.Event] = {}
         self.finished: OrderedDict[str, str | int] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
         self.counted = False  # in cti_sockets_open (telephony/metrics.py)
@@ -205,27 +207,44 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         request_id = uuid.uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = (request.client_id, future)
+        accepted = self.accepted[request_id] = asyncio.Event()
+        message = {
+            "type": "command.run",
+            "request_id": request_id,
+            "reply_to": self.channel_name,
+            "user_id": self.audience.user_id,
+            "lines": routed.lines,
+            "command": routed.command,
+        }
+        errors: list[Exception] = []
         try:
-            await self.channel_layer.group_send(
-                worker_group(routed.connector_id),
-                {
-                    "type": "command.run",
-                    "request_id": request_id,
-                    "reply_to": self.channel_name,
-                    "user_id": self.audience.user_id,
-                    "lines": routed.lines,
-                    "command": routed.command,
-                },
-            )
             async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
+                await dispatch.deliver(
+                    self.channel_layer,
+                    worker_group(routed.connector_id),
+                    message,
+                    accepted,
+                    errors,
+                    resend=_setting("CTI_COMMAND_RESEND", 1.0),
+                )
                 result = await future
         except TimeoutError:
-            result = {"ok": False, "code": "timeout", "message": "the PBX worker did not answer"}
-        except Exception:  # the channel layer itself failed (Redis down): say so, keep the socket
-            logger.exception("cannot pass command %s to the worker", request.name)
-            result = {"ok": False, "code": "internal-error", "message": "the command was not sent"}
+            if errors and not accepted.is_set():  # the layer itself failed (Redis down)
+                logger.error("cannot pass command %s to the worker: %s", request.name, errors[-1])
+                result = {
+                    "ok": False,
+                    "code": "internal-error",
+                    "message": "the command was not sent",
+                }
+            else:
+                result = {
+                    "ok": False,
+                    "code": "timeout",
+                    "message": "the PBX worker did not answer",
+                }
         finally:
             self.pending.pop(request_id, None)
+            self.accepted.pop(request_id, None)
             self.finished[request_id] = request.client_id
             while len(self.finished) > _LATE_RESULTS:
                 self.finished.popitem(last=False)
@@ -274,8 +293,17 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         """The worker's queue board (supervisors' group only): waiting callers, members."""
         await self.send_json({**message, "type": "queue.state"})
 
+    async def command_accepted(self, message: dict[str, Any]) -> None:
+        """The worker took the command: stop sending it (``_deliver``)."""
+        accepted = self.accepted.get(str(message.get("request_id")))
+        if accepted is not None:
+            accepted.set()
+
     async def command_result(self, message: dict[str, Any]) -> None:
         request_id = str(message.get("request_id"))
+        accepted = self.accepted.get(request_id)
+        if accepted is not None:
+            accepted.set()
         waiting = self.pending.get(request_id)
         if waiting is not None:
             if not waiting[1].done():

@@ -9,6 +9,8 @@ command, not taken from when the socket opened. Nothing here sends anything.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -157,3 +159,29 @@ def _hold_toggle(state: str) -> str:
     if state == CallState.HELD:
         return "unhold"
     raise CommandRejected("invalid-state", f"a {state} call can be neither held nor resumed")
+
+
+async def deliver(
+    layer: Any,
+    group: str,
+    message: dict[str, Any],
+    accepted: asyncio.Event,
+    errors: list[Exception],
+    *,
+    resend: float = 1.0,
+) -> None:
+    """Send a ``command.run`` until the worker acknowledges it (the caller bounds the time).
+
+    After a Redis restart the worker's subscription comes back within a second or two: a
+    publish meanwhile reaches nobody, and one on a dropped connection raises (kept in
+    ``errors``). Sending again is safe: the worker carries out a ``request_id`` once.
+    """
+    while not accepted.is_set():
+        try:
+            await layer.group_send(group, message)
+            errors.clear()
+        except Exception as error:  # Redis down or restarting: send again shortly
+            errors.append(error)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(resend):
+                await accepted.wait()

@@ -3,6 +3,11 @@
 The worker is the last word on ownership: the call must be live on one of the lines the
 consumer says the user owns. Results go back to the consumer's channel as
 ``command.result``; an Originate's final outcome follows when its ``OriginateResponse`` comes.
+
+Each command is first acknowledged (``command.accepted``): a publish that reached no worker
+(its subscription not yet back after a Redis restart) is lost, so the consumer sends the
+command again until it is acknowledged, and a ``request_id`` seen before is only
+acknowledged again, never carried out twice.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -25,6 +31,8 @@ logger = logging.getLogger(__name__)
 _COMMAND_FIELDS = frozenset(Command.__dataclass_fields__)
 #: Seconds before listening again after the channel layer failed.
 RETRY = 1.0
+#: Request ids remembered, so a command the consumer sent again is not carried out twice.
+SEEN = 1024
 
 
 class PbxLink(Protocol):
@@ -90,6 +98,7 @@ class CommandRunner:
         self.ready = asyncio.Event()
         self._channel: str | None = None
         self._closing = False
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
     async def close(self) -> None:
         """Stop listening by a message to ourselves.
@@ -143,6 +152,16 @@ class CommandRunner:
         """Carry out one ``command.run`` and reply to its sender."""
         reply_to = str(message.get("reply_to") or "")
         request_id = str(message.get("request_id") or "")
+        repeated = bool(request_id) and request_id in self._seen
+        if request_id:
+            self._seen[request_id] = None
+            self._seen.move_to_end(request_id)
+            while len(self._seen) > SEEN:
+                self._seen.popitem(last=False)
+        if reply_to:
+            await self._send(reply_to, {"type": "command.accepted", "request_id": request_id})
+        if repeated:
+            return  # sent again before our acknowledgement reached the consumer
         self._on_command()
         try:
             result = await self._execute(message, request_id, reply_to)
@@ -236,9 +255,10 @@ class CommandRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _reply(self, reply_to: str, request_id: str, result: dict[str, Any]) -> None:
+        await self._send(reply_to, {"type": "command.result", "request_id": request_id, **result})
+
+    async def _send(self, reply_to: str, message: dict[str, Any]) -> None:
         try:
-            await self.layer.send(
-                reply_to, {"type": "command.result", "request_id": request_id, **result}
-            )
+            await self.layer.send(reply_to, message)
         except Exception:
-            logger.exception("cannot answer command %s", request_id)
+            logger.exception("cannot answer command %s", message.get("request_id"))

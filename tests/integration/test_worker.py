@@ -12,6 +12,7 @@ import dataclasses
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,22 +98,29 @@ class Worker:
                 if predicate(item):
                     return received
 
-    async def command(self, **command: Any) -> dict[str, Any]:
+    async def command(
+        self, *, times: int = 1, request_id: str | None = None, **command: Any
+    ) -> dict[str, Any]:
+        """Send a command (``times`` times, as a consumer resends one not yet acknowledged);
+        the worker's acknowledgement comes first, then its result."""
         reply_to = await self.layer.new_channel()
         lines = command.pop("lines", ["101"])
-        await self.layer.group_send(
-            worker_group(self.connector.pk),
-            {
-                "type": "command.run",
-                "request_id": "r1",
-                "reply_to": reply_to,
-                "user_id": 1,
-                "lines": lines,
-                "command": command,
-            },
-        )
+        message = {
+            "type": "command.run",
+            "request_id": request_id or uuid.uuid4().hex,
+            "reply_to": reply_to,
+            "user_id": 1,
+            "lines": lines,
+            "command": command,
+        }
+        for _ in range(times):
+            await self.layer.group_send(worker_group(self.connector.pk), message)
         async with asyncio.timeout(5):
+            accepted = await self.layer.receive(reply_to)
+            assert accepted == {"type": "command.accepted", "request_id": message["request_id"]}
             result: dict[str, Any] = await self.layer.receive(reply_to)
+            while result == accepted:  # each copy is acknowledged (and done once)
+                result = await self.layer.receive(reply_to)
         return result
 
 
@@ -264,6 +272,30 @@ async def test_hang_up_command_sends_hangup_for_the_operators_channel(worker: Wo
     assert action.action_id
 
 
+async def test_a_command_sent_again_before_its_acknowledgement_is_carried_out_once(
+    worker: Worker,
+) -> None:
+    """The consumer resends a command the worker has not acknowledged (its subscription may
+    be coming back after a Redis restart): the same ``request_id`` acts on the PBX once."""
+    worker.peer.answer("Hangup", success("Channel Hungup"))
+    line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
+    await worker.peer.replay(_live_part(HOLD_22, "Event: Hold\r\n"))
+    received = await worker.messages_until(
+        line_101, lambda m: m["event"]["event"] == "CommutationStarted"
+    )
+
+    result = await worker.command(
+        times=3, verb="hang_up", line="101", call_id=received[0]["event"]["call_id"]
+    )
+
+    assert result["ok"] is True, result
+    await worker.peer.wait_for_action("Hangup")
+    # A later command's answer: the copies before it on the worker group were handled.
+    late = await worker.command(verb="hang_up", line="102", call_id="x", lines=["102"])
+    assert late["ok"] is False
+    assert worker.peer.action_names().count("Hangup") == 1, worker.peer.action_names()
+
+
 async def test_asterisk_errors_come_back_with_asterisks_message(worker: Worker) -> None:
     worker.peer.answer("Hangup", error("No such channel"))
     line_101 = await worker.listen(line_group(worker.connector.pk, "101"))
@@ -273,7 +305,7 @@ async def test_asterisk_errors_come_back_with_asterisks_message(worker: Worker) 
     )
 
     result = await worker.command(
-        verb="hang_up", line="101", call_id=received[0]["event"]["call_id"]
+        request_id="r1", verb="hang_up", line="101", call_id=received[0]["event"]["call_id"]
     )
 
     assert result == {
