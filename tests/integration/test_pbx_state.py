@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,15 @@ class Setup:
 
     async def command(self, **command: Any) -> dict[str, Any]:
         reply_to = await self.layer.new_channel()
+        # A fresh id per command: the worker carries out each request id once.
+        request_id = uuid.uuid4().hex
         lines = command.pop("lines", ["101", "102", "103"])
         fields = {"call_id": None, "target": None, "digits": None, "enabled": None}
         await self.layer.group_send(
             worker_group(self.connector_id),
             {
                 "type": "command.run",
-                "request_id": "r1",
+                "request_id": request_id,
                 "reply_to": reply_to,
                 "user_id": 1,
                 "lines": lines,
@@ -77,6 +80,8 @@ class Setup:
             },
         )
         async with asyncio.timeout(WAIT):
+            accepted = await self.layer.receive(reply_to)  # the worker took it, then answers
+            assert accepted == {"type": "command.accepted", "request_id": request_id}
             result: dict[str, Any] = await self.layer.receive(reply_to)
         return result
 
