@@ -129,6 +129,7 @@ class ConnectorRunner:
             on_dnd=self.pbx_state.dnd_seen,
         )
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
+        self._read_meter = metrics.AmiReadMeter(config.name)
         #: Publishes what was saved; holds it while the channel layer (Redis) is down.
         self.publisher = HeldPublisher(
             layer, config.id, name=config.name, clock=clock, on_published=self._published
@@ -218,7 +219,7 @@ class ConnectorRunner:
     def _consume(self, event: Event) -> None:
         now = self.clock()
         self.summary.ami_events += 1
-        metrics.ami_event_read(self.config.name, event.timestamp, now)
+        self._read_meter.read(event.timestamp, now)
         if event.name == "OriginateResponse":
             self.commands.originate_finished(event)
         self.pbx_state.observe(event, now)

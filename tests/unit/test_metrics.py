@@ -12,10 +12,11 @@ def sample(name: str, connector: str) -> float | None:
 
 
 def test_lag_follows_the_pbx_timestamp_and_ignores_events_without_one() -> None:
-    metrics.ami_event_read("lag-test", "1765000000.250000", now=1765000001.75)
+    meter = metrics.AmiReadMeter("lag-test")
+    meter.read("1765000000.250000", now=1765000001.75)
     assert sample("cti_ami_lag_seconds", "lag-test") == 1.5
-    metrics.ami_event_read("lag-test", None, now=1765000009.0)
-    metrics.ami_event_read("lag-test", "not a time", now=1765000009.0)
+    meter.read(None, now=1765000009.0)
+    meter.read("not a time", now=1765000009.0)
     assert sample("cti_ami_lag_seconds", "lag-test") == 1.5
     assert sample("cti_ami_events_total", "lag-test") == 3
 
