@@ -20,13 +20,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from ..commands import CommandRejected
 from ..groups import line_group, status_group, worker_group
 from ..models import ConnectorStatus
-from ..web import admission, dispatch
-from ..web.protocol import TokenBucket
+from ..web import admission, dispatch, limits
 from . import access, mapping
 from .mapping import ErrorType, EventType, TmsCommand, TmsError
 
@@ -38,18 +36,12 @@ _still_allowed = database_sync_to_async(access.still_allowed)
 _route = database_sync_to_async(dispatch.route)
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     """One Creatio browser provider (``MsgServiceCtiProvider``) on one operator line."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.bucket = TokenBucket(
-            _setting("CTI_COMMAND_RATE", 10), _setting("CTI_COMMAND_BURST", 20), time.monotonic()
-        )
+        self.bucket = limits.command_bucket()
         self.library_uid: str | None = None
         self.connection_uid: str | None = None
         self.line: access.TmsLine | None = None
@@ -101,7 +93,7 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
             return
         try:
             command = mapping.parse_command(
-                text_data, max_bytes=int(_setting("CTI_MAX_MESSAGE_BYTES", 4096))
+                text_data, max_bytes=int(limits.number("CTI_MAX_MESSAGE_BYTES", 4096))
             )
             await self._handle(command)
         except admission.Busy:
@@ -275,7 +267,7 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         self._spawn(self._run(name, verb=verb, fields=fields))
 
     def _spawn(self, coroutine: Any) -> None:
-        if len(self.tasks) >= int(_setting("CTI_MAX_PENDING_COMMANDS", 32)):
+        if len(self.tasks) >= int(limits.number("CTI_MAX_PENDING_COMMANDS", 32)):
             coroutine.close()
             error = TmsError(ErrorType.COMMAND, "rate-limited", "too many commands waiting")
             task = asyncio.create_task(self._send_error(error, ""))
@@ -330,14 +322,14 @@ class TmsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is 
         }
         errors: list[Exception] = []
         try:
-            async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
+            async with asyncio.timeout(limits.number("CTI_COMMAND_TIMEOUT", 10.0)):
                 await dispatch.deliver(
                     self.channel_layer,
                     worker_group(routed.connector_id),
                     message,
                     accepted,
                     errors,
-                    resend=_setting("CTI_COMMAND_RESEND", 1.0),
+                    resend=limits.number("CTI_COMMAND_RESEND", 1.0),
                 )
                 return await future
         except TimeoutError:

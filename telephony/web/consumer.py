@@ -20,13 +20,12 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from .. import metrics
 from ..commands import CommandRejected
 from ..groups import worker_group
-from . import admission, auth, dispatch, dnd, lastseq, queries, revocation
-from .protocol import BadMessage, PanelRequest, TokenBucket, parse_message, parse_since
+from . import admission, auth, dispatch, dnd, lastseq, limits, queries, revocation
+from .protocol import BadMessage, PanelRequest, parse_message, parse_since
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +41,13 @@ _route = database_sync_to_async(dispatch.route)
 _record_dnd = database_sync_to_async(dnd.record)
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     """One operator's (or supervisor's) panel socket."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.audience: queries.Audience | None = None
-        self.bucket = TokenBucket(
-            _setting("CTI_COMMAND_RATE", 10), _setting("CTI_COMMAND_BURST", 20), time.monotonic()
-        )
+        self.bucket = limits.command_bucket()
         # request_id -> (client id, future of the worker's command.result)
         self.pending: dict[str, tuple[str | int, asyncio.Future[dict[str, Any]]]] = {}
         #: request_id -> set when the worker acknowledged it (``command.accepted``)
@@ -104,7 +97,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         if not await revocation.still_logged_in(self.scope, user.pk):
             await self.close(code=CLOSE_UNAUTHENTICATED)  # logged out meanwhile
             return
-        limit = int(_setting("CTI_CATCH_UP_LIMIT", 500))
+        limit = int(limits.number("CTI_CATCH_UP_LIMIT", 500))
         await self.send_json(await admission.off_loop(queries.hello, audience, since, limit))
         self.counted = metrics.hello_sent()
 
@@ -157,7 +150,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
     async def _receive(self, text_data: str | None) -> None:
         if self.audience is None:
             return
-        max_bytes = int(_setting("CTI_MAX_MESSAGE_BYTES", 4096))
+        max_bytes = int(limits.number("CTI_MAX_MESSAGE_BYTES", 4096))
         try:
             request = parse_message(text_data, max_bytes=max_bytes)
         except BadMessage as bad:
@@ -178,7 +171,7 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
             last_seq = await _last_sequences(self.audience)
             await self._reply(request.client_id, ok=True, snapshot=snapshot, last_seq=last_seq)
             return
-        if len(self.tasks) >= int(_setting("CTI_MAX_PENDING_COMMANDS", 32)):
+        if len(self.tasks) >= int(limits.number("CTI_MAX_PENDING_COMMANDS", 32)):
             await self._rate_limited(request.client_id)
             return
         task = asyncio.create_task(self._run(request))
@@ -218,14 +211,14 @@ class CtiConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels
         }
         errors: list[Exception] = []
         try:
-            async with asyncio.timeout(_setting("CTI_COMMAND_TIMEOUT", 10.0)):
+            async with asyncio.timeout(limits.number("CTI_COMMAND_TIMEOUT", 10.0)):
                 await dispatch.deliver(
                     self.channel_layer,
                     worker_group(routed.connector_id),
                     message,
                     accepted,
                     errors,
-                    resend=_setting("CTI_COMMAND_RESEND", 1.0),
+                    resend=limits.number("CTI_COMMAND_RESEND", 1.0),
                 )
                 result = await future
         except TimeoutError:
